@@ -1,0 +1,1 @@
+"""Conversations: the chat pipeline, answers, visitors and transcripts."""

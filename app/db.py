@@ -1,0 +1,161 @@
+"""The encrypted database: one way to open it, transactions, and migrations.
+
+SQLCipher's passphrase KDF (PBKDF2-HMAC-SHA512, 256,000 rounds) costs ~240 ms, too much per
+request. We run the same KDF once per process over the file's own salt (its first 16 bytes)
+and open every connection with the resulting raw key, so the file stays readable by any
+SQLCipher 4 client given the passphrase, while a connection costs milliseconds.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import click
+import sqlcipher3
+from flask import Flask, current_app, g
+from flask.cli import AppGroup
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_KDF_ROUNDS = 256_000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseKeyError(Exception):
+    """The key does not open the database file."""
+
+
+class SchemaError(Exception):
+    """The database schema cannot be brought to the code's version."""
+
+
+def raw_key(path: Path, passphrase: str) -> str:
+    """Derive the SQLCipher raw key (with salt) for the file at path, creating a salt if new."""
+    try:
+        with open(path, "rb") as handle:
+            salt = handle.read(16)
+    except FileNotFoundError:
+        salt = b""
+    if len(salt) < 16:
+        salt = os.urandom(16)
+    key = hashlib.pbkdf2_hmac("sha512", passphrase.encode(), salt, _KDF_ROUNDS, 32)
+    return f"x'{key.hex()}{salt.hex()}'"
+
+
+def connect(path: Path, key: str) -> sqlcipher3.Connection:
+    """Open one connection: quiet SQLCipher logging, key, then the pragmas every connection needs."""
+    db = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
+    db.execute("PRAGMA cipher_log_level = NONE")
+    db.execute(f'PRAGMA key = "{key}"')
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError as error:
+        db.close()
+        raise DatabaseKeyError(f"cannot open {path}: wrong key or not a Quietdesk database") from error
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA secure_delete = ON")
+    db.row_factory = sqlcipher3.Row
+    return db
+
+
+@contextmanager
+def transaction(db: sqlcipher3.Connection) -> Iterator[sqlcipher3.Connection]:
+    """Run the block in one write transaction: commit on success, roll back on any error."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def migration_files(folder: Path = MIGRATIONS) -> list[tuple[int, Path]]:
+    """List migrations as (version, path), checking they are numbered 1, 2, 3… without gaps."""
+    found = sorted((int(m.group(1)), p) for p in folder.glob("*.sql")
+                   if (m := _MIGRATION_NAME.match(p.name)))
+    for expected, (version, path) in enumerate(found, start=1):
+        if version != expected:
+            raise SchemaError(f"migration {path.name} out of sequence: expected {expected:04d}")
+    return found
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a SQL script into complete statements (executescript would commit first)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+    if pending.strip():
+        raise SchemaError(f"incomplete SQL statement: {pending.strip()[:60]}")
+
+
+def migrate(db: sqlcipher3.Connection, folder: Path = MIGRATIONS) -> list[str]:
+    """Apply pending migrations, each in one transaction with its user_version; return their names."""
+    files = migration_files(folder)
+    current = db.execute("PRAGMA user_version").fetchone()[0]
+    if current > len(files):
+        raise SchemaError(f"database schema version {current} is newer than this code "
+                          f"({len(files)}); upgrade Quietdesk")
+    applied = []
+    for version, path in files[current:]:
+        with transaction(db):
+            for statement in _statements(path.read_text()):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {version:d}")
+        applied.append(path.name)
+    return applied
+
+
+def get_db() -> sqlcipher3.Connection:
+    """Return this request's connection, opened on first use."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DB_PATH"], current_app.extensions["db_key"])
+    return g.db
+
+
+def close_db(_error: BaseException | None = None) -> None:
+    """Close this request's connection if one was opened."""
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def migrate_app(app: Flask) -> list[str]:
+    """Open the app's database (failing closed on a wrong key) and apply pending migrations."""
+    db = connect(app.config["DB_PATH"], app.extensions["db_key"])
+    try:
+        return migrate(db)
+    finally:
+        db.close()
+
+
+db_cli = AppGroup("db", help="Database commands.")
+
+
+@db_cli.command("migrate")
+def migrate_command() -> None:
+    """Apply pending database migrations."""
+    try:
+        applied = migrate_app(current_app)
+    except (DatabaseKeyError, SchemaError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("applied: " + ", ".join(applied) if applied else "database is up to date")
+
+
+def init_app(app: Flask) -> None:
+    """Derive the key once; unless lazy, open and migrate now; register teardown and CLI."""
+    path = Path(app.instance_path) / "quietdesk.db"
+    app.config["DB_PATH"] = path
+    app.extensions["db_key"] = raw_key(path, app.config["DB_KEY"])
+    if not app.config.get("LAZY"):
+        migrate_app(app)
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(db_cli)

@@ -1,0 +1,71 @@
+"""Stable error codes and the app-level handlers that render them.
+
+Under /api every error is JSON `{"error": code, "message": text}`; elsewhere a short HTML page.
+Handlers are registered on the app, not a blueprint, so routing 404s and 405s are covered too.
+No response ever carries a traceback.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template_string, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+# code → (HTTP status, default message). The README lists the same table.
+CODES: dict[str, tuple[int, str]] = {
+    "invalid_request": (400, "The request body must be a JSON object with the documented fields."),
+    "unauthorized": (401, "A valid visitor token is required (Authorization: Bearer <token>)."),
+    "not_found": (404, "No such resource."),
+    "method_not_allowed": (405, "That method is not allowed here."),
+    "message_too_long": (413, "The message is longer than the allowed maximum."),
+    "request_too_large": (413, "The request body is larger than the allowed maximum."),
+    "unsupported_media_type": (415, "Send the body as application/json."),
+    "internal_error": (500, "Something went wrong on our side. Nothing you sent was lost."),
+    "unavailable": (503, "The service is starting or degraded; retry shortly."),
+}
+_BY_STATUS = {400: "invalid_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+              413: "request_too_large", 415: "unsupported_media_type", 503: "unavailable"}
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ status }}</title>
+</head><body><h1>{{ status }}</h1><p>{{ message }}</p></body></html>"""
+
+
+class ApiError(Exception):
+    """An error the client caused or must know about, with a stable code."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        status, default = CODES[code]
+        super().__init__(message or default)
+        self.code, self.status, self.message = code, status, message or default
+
+
+def _render(code: str, status: int, message: str) -> Response | tuple[str, int]:
+    if request.path.startswith("/api/"):
+        response = jsonify(error=code, message=message)
+        response.status_code = status
+        return response
+    return render_template_string(_PAGE, status=status, message=message), status
+
+
+def _handle_api_error(error: ApiError):
+    return _render(error.code, error.status, error.message)
+
+
+def _handle_http(error: HTTPException):
+    status = error.code or 500
+    code = _BY_STATUS.get(status, "internal_error" if status >= 500 else "invalid_request")
+    return _render(code, status, CODES[code][1])
+
+
+def _handle_unexpected(error: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return _render("internal_error", 500, CODES["internal_error"][1])
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers on the whole app."""
+    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(Exception, _handle_unexpected)

@@ -1,0 +1,1 @@
+"""Finding answers in the knowledge base: articles, embeddings, index and search."""

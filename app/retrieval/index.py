@@ -1,0 +1,142 @@
+"""Build, save and load the search index over the knowledge base.
+
+The index holds only article text (never visitor data): a FAISS inner-product index over the
+unit vectors of every entry, plus one vector per sentence of each passage, used to quote the
+relevant sentences. Each build goes to a fresh folder named by its digest; a one-line CURRENT
+file is swapped in with os.replace, so readers see the old index or the new one, never half.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from app.retrieval.articles import Article, Chunk, chunk_article, split_sentences
+from app.retrieval.embedder import Embedder
+
+FORMAT = 2  # bump when chunking or the saved layout changes
+
+
+class IndexLoadError(Exception):
+    """The index on disk is missing or unreadable."""
+
+
+@dataclass(frozen=True, eq=False)
+class Index:
+    digest: str
+    built_at: str
+    articles: int
+    chunks: tuple[Chunk, ...]
+    vectors: np.ndarray  # one unit vector per chunk
+    sentences: tuple[tuple[int, str], ...]  # (chunk row, sentence) for passages
+    sentence_vectors: np.ndarray
+    faiss_index: faiss.Index
+
+    def rows_of(self, article: str) -> list[int]:
+        """Return the rows of the article's passages."""
+        return self._passages_by_article.get(article, [])
+
+    def sentence_rows(self, row: int) -> list[int]:
+        """Return the rows of the sentences of the passage at row."""
+        return self._sentences_by_passage.get(row, [])
+
+    @cached_property
+    def _passages_by_article(self) -> dict[str, list[int]]:
+        groups: dict[str, list[int]] = {}
+        for row, chunk in enumerate(self.chunks):
+            if chunk.kind == "passage":
+                groups.setdefault(chunk.article, []).append(row)
+        return groups
+
+    @cached_property
+    def _sentences_by_passage(self) -> dict[int, list[int]]:
+        groups: dict[int, list[int]] = {}
+        for i, (owner, _) in enumerate(self.sentences):
+            groups.setdefault(owner, []).append(i)
+        return groups
+
+
+def digest_of(articles: list[Article], model: str, chunk_chars: int) -> str:
+    """Fingerprint everything a build depends on; equal digests mean no rebuild is needed."""
+    parts = [f"format={FORMAT}", f"model={model}", f"chunk={chunk_chars}"]
+    parts += sorted(a.digest for a in articles)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _assemble(digest: str, built_at: str, articles: int, chunks: tuple[Chunk, ...],
+              vectors: np.ndarray, sentences: tuple[tuple[int, str], ...],
+              sentence_vectors: np.ndarray) -> Index:
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    return Index(digest, built_at, articles, chunks, vectors, sentences, sentence_vectors, flat)
+
+
+def build(articles: list[Article], embedder: Embedder, chunk_chars: int) -> Index:
+    """Chunk and embed every article into a new in-memory index."""
+    chunks = tuple(c for a in articles for c in chunk_article(a, chunk_chars))
+    if not chunks:
+        raise IndexLoadError("the knowledge base has no articles to index")
+    sentences = tuple((row, s) for row, c in enumerate(chunks) if c.kind == "passage"
+                      for s in split_sentences(c.text))
+    vectors = embedder.encode([f"{c.title}. {c.heading}. {c.text}" if c.kind == "passage" else c.text
+                               for c in chunks])
+    sentence_vectors = embedder.encode([s for _, s in sentences])
+    built_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _assemble(digest_of(articles, embedder.name, chunk_chars), built_at, len(articles),
+                     chunks, vectors, sentences, sentence_vectors)
+
+
+def save(index: Index, root: Path) -> Path:
+    """Write the index under root in a new folder and atomically make it the current one."""
+    root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{index.digest[:16]}-", dir=root))
+    meta = {"format": FORMAT, "digest": index.digest, "built_at": index.built_at,
+            "articles": index.articles, "chunks": [dataclasses.asdict(c) for c in index.chunks],
+            "sentences": index.sentences}
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    faiss.write_index(index.faiss_index, str(folder / "entries.faiss"))
+    np.save(folder / "sentences.npy", index.sentence_vectors)
+    pointer = root / "CURRENT.tmp"
+    pointer.write_text(folder.name)
+    os.replace(pointer, root / "CURRENT")
+    for old in root.iterdir():
+        if old.is_dir() and old.name != folder.name:
+            shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def current_digest(root: Path) -> str | None:
+    """Return the digest of the index currently saved under root, or None if there is none."""
+    try:
+        folder = root / (root / "CURRENT").read_text().strip()
+        return json.loads((folder / "meta.json").read_text())["digest"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def load(root: Path) -> Index:
+    """Load the current index saved under root."""
+    try:
+        folder = root / (root / "CURRENT").read_text().strip()
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        entries = faiss.read_index(str(folder / "entries.faiss"))
+        sentence_vectors = np.load(folder / "sentences.npy")
+    except (OSError, ValueError, RuntimeError) as error:
+        raise IndexLoadError(f"cannot read the index under {root}: {error}") from None
+    if meta.get("format") != FORMAT:
+        raise IndexLoadError(f"index under {root} has format {meta.get('format')}, expected {FORMAT}")
+    chunks = tuple(Chunk(**c) for c in meta["chunks"])
+    sentences = tuple((int(row), text) for row, text in meta["sentences"])
+    vectors = entries.reconstruct_n(0, entries.ntotal)
+    return Index(meta["digest"], meta["built_at"], meta["articles"], chunks, vectors, sentences,
+                 sentence_vectors, entries)

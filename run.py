@@ -1,0 +1,45 @@
+"""Quietdesk command line: `python run.py --help`."""
+from __future__ import annotations
+
+import sys
+from typing import Any, Mapping
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from app import STARTUP_ERRORS, create_app
+from app.db import migrate_app
+from app.engines import ensure_index
+from app.server import make_command
+
+
+def _create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the app, turning a start-up failure into one clear line and exit status 2."""
+    try:
+        return create_app(test_config)
+    except STARTUP_ERRORS as error:
+        click.echo(f"quietdesk: cannot start: {error}", err=True)
+        sys.exit(2)
+
+
+def _prepare(app: Flask) -> None:
+    """Before the server forks: migrate the database and build the index if articles changed."""
+    try:
+        migrate_app(app)
+        ensure_index(app)
+    except STARTUP_ERRORS as error:
+        click.echo(f"quietdesk: cannot start: {error}", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: _create_app({"LAZY": True}),
+             add_default_commands=False, add_version_option=False, load_dotenv=False)
+def cli() -> None:
+    """Quietdesk: self-hosted, privacy-first customer-support chatbot."""
+
+
+cli.add_command(make_command(_create_app, _prepare))
+
+if __name__ == "__main__":
+    cli()

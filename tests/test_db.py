@@ -1,0 +1,107 @@
+"""The encrypted database: ciphertext on disk, fail closed on a wrong key, safe migrations."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlcipher3
+
+from app import create_app, db
+
+MARKER = "quietdesk-marker-7f3a9c"
+
+
+def open_db(tmp_path: Path, passphrase: str = "test passphrase") -> sqlcipher3.Connection:
+    path = tmp_path / "test.db"
+    return db.connect(path, db.raw_key(path, passphrase))
+
+
+def write_migrations(folder: Path, *scripts: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    for number, script in enumerate(scripts, start=1):
+        (folder / f"{number:04d}_step{number}.sql").write_text(script)
+    return folder
+
+
+def test_database_file_is_ciphertext_without_the_marker(tmp_path):
+    conn = open_db(tmp_path)
+    db.migrate(conn)
+    with db.transaction(conn):
+        conn.execute("INSERT INTO visitors (token_hash) VALUES (?)", (MARKER,))
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert not raw.startswith(b"SQLite format 3")
+    assert MARKER.encode() not in raw
+    assert open_db(tmp_path).execute("SELECT token_hash FROM visitors").fetchone()[0] == MARKER
+
+
+def test_file_opens_with_the_plain_passphrase_in_any_sqlcipher4_client(tmp_path):
+    conn = open_db(tmp_path, "a passphrase")
+    db.migrate(conn)
+    conn.close()
+    other = sqlcipher3.connect(str(tmp_path / "test.db"))
+    other.execute("PRAGMA key = 'a passphrase'")
+    assert other.execute("PRAGMA user_version").fetchone()[0] == len(db.migration_files())
+
+
+def test_wrong_key_fails_with_one_clear_error(tmp_path, capfd):
+    db.migrate(open_db(tmp_path, "right"))
+    with pytest.raises(db.DatabaseKeyError, match="wrong key"):
+        open_db(tmp_path, "wrong")
+    assert "hmac" not in capfd.readouterr().err.lower()
+
+
+def test_app_with_wrong_key_refuses_to_start(tmp_path):
+    db.migrate_app(create_app({"INSTANCE": str(tmp_path), "DB_KEY": "right", "LAZY": True}))
+    with pytest.raises(db.DatabaseKeyError):
+        db.migrate_app(create_app({"INSTANCE": str(tmp_path), "DB_KEY": "wrong", "LAZY": True}))
+
+
+def test_pragmas_every_connection_needs(tmp_path):
+    conn = open_db(tmp_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
+
+
+def test_migrations_apply_in_order_and_rerun_is_a_no_op(tmp_path):
+    folder = write_migrations(tmp_path / "m", "CREATE TABLE a (x);", "ALTER TABLE a ADD COLUMN y;")
+    conn = open_db(tmp_path)
+    assert db.migrate(conn, folder) == ["0001_step1.sql", "0002_step2.sql"]
+    assert db.migrate(conn, folder) == []
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_failed_migration_leaves_no_trace(tmp_path):
+    folder = write_migrations(tmp_path / "m", "CREATE TABLE a (x);",
+                              "CREATE TABLE b (x);\nINSERT INTO missing VALUES (1);")
+    conn = open_db(tmp_path)
+    with pytest.raises(sqlcipher3.OperationalError):
+        db.migrate(conn, folder)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "a" in tables and "b" not in tables
+
+
+def test_database_newer_than_code_is_refused(tmp_path):
+    conn = open_db(tmp_path)
+    conn.execute(f"PRAGMA user_version = {len(db.migration_files()) + 1}")
+    with pytest.raises(db.SchemaError, match="newer than this code"):
+        db.migrate(conn)
+
+
+def test_gap_in_migration_numbers_is_refused(tmp_path):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "0001_a.sql").write_text("CREATE TABLE a (x);")
+    (folder / "0003_c.sql").write_text("CREATE TABLE c (x);")
+    with pytest.raises(db.SchemaError, match="out of sequence"):
+        db.migration_files(folder)
+
+
+def test_shipped_migrations_create_visitors_and_conversations(tmp_path):
+    conn = open_db(tmp_path)
+    db.migrate(conn)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"visitors", "conversations"} <= tables

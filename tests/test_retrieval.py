@@ -1,0 +1,102 @@
+"""Knowledge base: articles parse and chunk, each is found for a question about it, and
+off-topic questions get the honest don't-know reply."""
+from __future__ import annotations
+
+import pytest
+
+from app.chat.answer import DONT_KNOW
+from app.chat.pipeline import Pipeline
+from app.retrieval import index as index_store
+from app.retrieval.articles import ArticleError, chunk_article, load_articles, parse_article
+from tests.conftest import KNOWLEDGE
+
+# One question per sample article, worded unlike its listed questions.
+QUESTIONS = {
+    "accounts": "how can I update the email address on my profile",
+    "billing": "which payment cards do you accept",
+    "refunds": "I changed my mind, can I send the lamp back and get my money",
+    "shipping": "how many days does express delivery take",
+    "passwords": "the link to set a new password says it expired",
+    "privacy": "is my chat with the assistant saved somewhere",
+    "contact-human": "can I speak with a real support agent",
+    "orders": "I need to cancel something I ordered yesterday",
+    "app-setup": "the lamp shows error E12 while pairing",
+    "warranty": "my bulb flickers and is broken after 3 months, is it covered",
+}
+OFF_TOPIC = ["what's the weather in Paris tomorrow", "who won the football world cup in 1998",
+             "write me a poem about cats", "how do I bake sourdough bread"]
+
+
+@pytest.fixture(scope="module")
+def pipeline(embedder, kb_index):
+    return Pipeline(embedder, kb_index, 0.45)
+
+
+def test_every_sample_article_has_title_url_and_sections():
+    articles = load_articles(KNOWLEDGE)
+    assert 8 <= len(articles) <= 12
+    assert set(QUESTIONS) == {a.slug for a in articles}
+    for article in articles:
+        assert article.url.startswith("https://") and article.title
+        assert article.body.count("\n## ") >= 3
+
+
+def test_chunks_respect_the_size_cap_and_keep_their_heading():
+    article = parse_article("long", "---\ntitle: Long\nurl: https://x.example/long\n---\n"
+                            "## Part one\n" + "This sentence is filler text. " * 80 + "\n## Part two\nShort.")
+    passages = [c for c in chunk_article(article, 300) if c.kind == "passage"]
+    assert all(len(c.text) <= 300 for c in passages)
+    assert {c.heading for c in passages} == {"Part one", "Part two"}
+    assert len(passages) > 3
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("no front matter", "missing front matter"),
+    ("---\ntitle: [unclosed\n---\nbody", "not valid YAML"),
+    ("---\ntitle: Only title\n---\nbody", "needs title and url"),
+    ("---\ntitle: T\nurl: https://x\nquestions: 5\n---\nbody", "list of strings"),
+])
+def test_bad_article_names_the_file_and_problem(source, problem):
+    with pytest.raises(ArticleError, match=f"bad.*{problem}"):
+        parse_article("bad", source)
+
+
+@pytest.mark.parametrize("slug, question", sorted(QUESTIONS.items()))
+def test_each_article_is_found_for_a_question_about_it(pipeline, slug, question):
+    reply = pipeline.turn(question)
+    article = next(a for a in load_articles(KNOWLEDGE) if a.slug == slug)
+    assert not reply.handoff_offered
+    assert [s.url for s in reply.sources] == [article.url]
+    assert reply.answer in " ".join(article.body.replace("**", "").split()) or \
+        all(sentence.rstrip(".") in article.body.replace("**", "") for sentence in reply.answer.split(". ")[:1])
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC)
+def test_off_topic_questions_get_the_dont_know_reply(pipeline, question):
+    reply = pipeline.turn(question)
+    assert reply.handoff_offered
+    assert reply.answer == DONT_KNOW
+    assert reply.sources == ()
+
+
+def test_answer_quotes_sentences_not_the_whole_article(pipeline):
+    reply = pipeline.turn("how long is the reset link valid for?")
+    article = next(a for a in load_articles(KNOWLEDGE) if a.slug == "passwords")
+    assert "60 minutes" in reply.answer
+    assert len(reply.answer) < len(article.body) / 3
+
+
+def test_saved_index_loads_identically_and_swaps_atomically(tmp_path, kb_index):
+    root = tmp_path / "index"
+    first = index_store.save(kb_index, root)
+    loaded = index_store.load(root)
+    assert loaded.chunks == kb_index.chunks and loaded.digest == kb_index.digest
+    assert (loaded.vectors == kb_index.vectors).all()
+    second = index_store.save(kb_index, root)
+    assert not first.exists() and second.exists()
+    assert sorted(p.name for p in root.iterdir()) == sorted(["CURRENT", second.name])
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    with pytest.raises(index_store.IndexLoadError, match="cannot read the index"):
+        index_store.load(tmp_path / "nothing-here")
