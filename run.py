@@ -9,6 +9,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from app import STARTUP_ERRORS, create_app
+from app.bench import bench_cli
 from app.db import migrate_app
 from app.engines import ensure_index
 from app.server import make_command
@@ -40,6 +41,7 @@ def cli() -> None:
 
 
 cli.add_command(make_command(_create_app, _prepare))
+cli.add_command(bench_cli)
 
 if __name__ == "__main__":
     cli()

@@ -52,7 +52,7 @@ def server(tmp_path_factory):
         try:
             if call(base + "/api/v1/health")[0] == 200:
                 break
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # not listening yet, or the worker is still loading
             time.sleep(0.5)
     else:
         process.kill()
