@@ -8,11 +8,20 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from app import STARTUP_ERRORS, create_app
+from app import create_app
 from app.bench import bench_cli
-from app.db import migrate_app
+from app.config import ConfigError
+from app.db import DatabaseKeyError, SchemaError, get_db, migrate_app
 from app.engines import ensure_index
+from app.privacy.retention import purge
+from app.retrieval.articles import ArticleError
+from app.retrieval.embedder import ModelError
+from app.retrieval.index import IndexLoadError
 from app.server import make_command
+
+# Failures that stop start-up with one clear line instead of a traceback.
+STARTUP_ERRORS = (ConfigError, DatabaseKeyError, SchemaError, ModelError, IndexLoadError, ArticleError,
+                  OSError)
 
 
 def _create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -25,9 +34,11 @@ def _create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _prepare(app: Flask) -> None:
-    """Before the server forks: migrate the database and build the index if articles changed."""
+    """Before the server forks: migrate, purge expired data, build the index if articles changed."""
     try:
         migrate_app(app)
+        with app.app_context():
+            purge(get_db(), app.config["RETENTION_DAYS"])
         ensure_index(app)
     except STARTUP_ERRORS as error:
         click.echo(f"quietdesk: cannot start: {error}", err=True)

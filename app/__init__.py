@@ -1,4 +1,8 @@
-"""Quietdesk: a self-hosted, privacy-first customer-support chatbot."""
+"""Quietdesk: a self-hosted, privacy-first customer-support chatbot.
+
+Parts are imported inside create_app so that importing one engine (say, app.retrieval.search in
+a benchmark) does not pull in the whole web app.
+"""
 from __future__ import annotations
 
 import os
@@ -7,32 +11,26 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from app import config, db, engines, errors, logs
-from app.retrieval.articles import ArticleError
-from app.retrieval.embedder import ModelError
-from app.retrieval.index import IndexLoadError
-
-# Failures that stop start-up with one clear line instead of a traceback.
-STARTUP_ERRORS = (config.ConfigError, db.DatabaseKeyError, db.SchemaError, ModelError,
-                  IndexLoadError, ArticleError)
-
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, logging, errors, database, engines, then the HTTP areas."""
+    from app import config, db, engines, errors, health, logs
+    from app.chat import routes as chat_routes
+    from app.privacy import retention, routes as privacy_routes
+
     settings = config.load(os.environ, test_config)
     instance = Path(settings["INSTANCE"]).resolve()
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     app = Flask(__name__, instance_path=str(instance))
     app.config.update(settings)
-    app.config["SECRET_KEY"] = settings["SECRET_KEY"] or config.instance_secret(instance, "secret.key")
-    app.config["DB_KEY"] = settings["DB_KEY"] or config.instance_secret(instance, "db.key")
+    for name in ("SECRET_KEY", "DB_KEY", "SUBJECT_KEY"):
+        app.config[name] = settings[name] or config.instance_secret(instance, name.lower().replace("_", "."))
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_REQUEST_BYTES"]
-    logs.init_app(app)
+    logs.init_app(app, lambda: engines.log_scrubber(app.config))
     errors.init_app(app)
     db.init_app(app)
     engines.init_app(app)
-    from app.chat import routes as chat_routes
-    from app import health
-    app.register_blueprint(chat_routes.bp)
-    app.register_blueprint(health.bp)
+    retention.init_app(app)
+    for blueprint in (chat_routes.bp, privacy_routes.bp, health.bp):
+        app.register_blueprint(blueprint)
     return app

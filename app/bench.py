@@ -15,6 +15,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -54,25 +55,32 @@ def _rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def _start(instance: Path, workers: int) -> tuple[subprocess.Popen, str, float]:
-    """Start a server and wait until /health is 200; return it with its base URL and start-up time."""
+def start_server(instance: Path, workers: int = 1, log: IO | None = None,
+                 settings: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, float]:
+    """Start `run.py serve` on a free loopback port and wait until /health is 200.
+
+    Returns the process, its base URL and the seconds it took; the caller terminates it.
+    """
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUIETDESK_")}
-    env["QUIETDESK_INSTANCE"] = str(instance)
+    env.update({"QUIETDESK_INSTANCE": str(instance), **(settings or {})})
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "run.py", "serve", "--port", str(port),
                                 "--workers", str(workers)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    while process.poll() is None and time.perf_counter() - started < 600:
-        try:
-            with urllib.request.urlopen(base + "/api/v1/health", timeout=5) as response:
-                if response.status == 200:
-                    return process, base, time.perf_counter() - started
-        except OSError:  # not listening yet, or the worker is still loading
-            time.sleep(0.2)
-    process.kill()
-    raise click.ClickException("the server did not become healthy")
+    try:
+        while process.poll() is None and time.perf_counter() - started < 600:
+            try:
+                with urllib.request.urlopen(base + "/api/v1/health", timeout=5) as response:
+                    if response.status == 200:
+                        return process, base, time.perf_counter() - started
+            except OSError:  # not listening yet, or the worker is still loading
+                time.sleep(0.2)
+        raise click.ClickException("the server did not become healthy")
+    except BaseException:
+        process.kill()
+        raise
 
 
 @click.group("bench")
@@ -87,9 +95,9 @@ def bench_http(turns: int, workers: int) -> None:
     """Cold start to healthy (new instance, then restart) and one turn's latency over HTTP."""
     with tempfile.TemporaryDirectory(prefix="quietdesk-bench-") as folder:
         instance = Path(folder) / "instance"
-        process, _, first = _start(instance, workers)
+        process, _, first = start_server(instance, workers)
         process.terminate(), process.wait(30)
-        process, base, restart = _start(instance, workers)
+        process, base, restart = start_server(instance, workers)
         try:
             session = _post(base + "/api/v1/sessions", {})
             url = f"{base}/api/v1/conversations/{session['conversation_id']}/messages"

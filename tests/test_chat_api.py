@@ -110,12 +110,13 @@ def test_unknown_routes_and_methods_get_json_errors(client, method, path, status
     assert (response.status_code, response.json["error"]) == (status, code)
 
 
-def test_unexpected_failure_is_a_json_500_without_traceback(instance, embedder, kb_index, caplog):
+def test_unexpected_failure_is_a_json_500_without_traceback(instance, scrubber, embedder, kb_index):
     class Broken:
-        def turn(self, text):
+        def turn(self, conversation, text):
             raise RuntimeError("engine exploded")
 
-    app = create_app({"INSTANCE": str(instance), "EMBEDDER": embedder, "INDEX": kb_index})
+    app = create_app({"INSTANCE": str(instance), "SCRUBBER": scrubber, "EMBEDDER": embedder,
+                      "INDEX": kb_index})
     app.extensions["pipeline"] = Broken()
     client = app.test_client()
     session = client.post("/api/v1/sessions").json

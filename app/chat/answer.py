@@ -48,8 +48,9 @@ def quote(passage: Passage) -> str:
 
 def compose(hits: list[Hit], passage: Passage | None, threshold: float) -> Answer:
     """Answer from the best article's passage, or say "I don't know" below the threshold."""
-    confidence = round(max(0.0, min(1.0, hits[0].score)), 3) if hits else 0.0
-    if not hits or confidence < threshold:
+    score = hits[0].score if hits else 0.0
+    confidence = round(max(0.0, min(1.0, score)), 3)
+    if not hits or score < threshold:
         return Answer(DONT_KNOW, (), confidence, True)
     top = hits[0]
     text = quote(passage) if passage else f"Our article “{top.title}” covers this."

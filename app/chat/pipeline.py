@@ -1,16 +1,22 @@
-"""One conversation turn: search the knowledge base, compose the answer, return the reply.
+"""One conversation turn: scrub, search, compose, and store only if the visitor consented.
 
-The visitor's raw text lives only in memory for the length of this call.
+The visitor's raw text lives only in memory for the length of this call; everything after the
+scrubber sees scrubbed text, and only that reaches the database.
 """
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from app.chat.answer import Source, compose
+from app.chat import transcripts
+from app.chat.answer import Answer, Source, compose
+from app.db import get_db, transaction
+from app.privacy import consent, subjects
+from app.privacy.scrubber import Scrubber
 from app.retrieval.embedder import Embedder
 from app.retrieval.index import Index
 from app.retrieval.search import best_passage, rank
+
+SUBJECT_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER")
 
 
 @dataclass(frozen=True)
@@ -20,21 +26,39 @@ class Reply:
     confidence: float
     handoff_offered: bool
     message_id: str
+    stored: bool
 
 
 @dataclass(frozen=True)
 class Pipeline:
     """The engines a turn needs, loaded once per process."""
 
+    scrubber: Scrubber
     embedder: Embedder
     index: Index
     threshold: float
 
-    def turn(self, text: str) -> Reply:
-        """Answer one visitor message."""
+    def answer(self, text: str) -> Answer:
+        """Find and compose the answer to one (already scrubbed) question; touches no storage."""
         query = self.embedder.encode([text])[0]
-        hits = rank(self.index, query)
+        hits = rank(self.index, query, text)
         passage = best_passage(self.index, query, hits[0].article) if hits else None
-        answer = compose(hits, passage, self.threshold)
+        return compose(hits, passage, self.threshold)
+
+    def turn(self, conversation: transcripts.Conversation, text: str) -> Reply:
+        """Answer one visitor message; store the scrubbed turn if transcripts are consented."""
+        db = get_db()
+        keep = consent.current(db, conversation.visitor_id)["transcripts"]
+        labels = transcripts.placeholders(db, conversation.id) if keep else {}
+        scrubbed = self.scrubber.scrub(text, labels)
+        answer = self.answer(scrubbed.text)
+        message_id = transcripts.new_id()
+        if keep:
+            turn = transcripts.StoredTurn(scrubbed.text, answer.text, [asdict(s) for s in answer.sources],
+                                          answer.confidence, answer.handoff_offered)
+            keys = {f.fingerprint: f.entity_type for f in scrubbed.entities if f.entity_type in SUBJECT_TYPES}
+            with transaction(db):
+                transcripts.append_turn(db, conversation.id, turn, message_id, labels)
+                subjects.remember(db, conversation.visitor_id, keys)
         return Reply(answer.text, answer.sources, answer.confidence, answer.handoff_offered,
-                     secrets.token_urlsafe(12))
+                     message_id, keep)

@@ -1,38 +1,15 @@
-"""Chat API under /api/v1: sessions and messages. Validate, call a use case, shape JSON."""
+"""Chat API under /api/v1: sessions, messages, feedback, handoff. Validate, call, shape JSON."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
+from app.api import bearer_visitor, json_body
 from app.chat import sessions
 from app.errors import ApiError
 
 bp = Blueprint("chat", __name__, url_prefix="/api/v1")
-
-
-def json_body(required: bool = True) -> dict[str, Any]:
-    """Return the request body as a JSON object, or raise the fitting ApiError."""
-    if not request.get_data(cache=True) and not required:
-        return {}
-    if not request.is_json:
-        raise ApiError("unsupported_media_type")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError("invalid_request", "The request body must be a JSON object.")
-    return body
-
-
-def bearer_visitor(optional: bool = False) -> sessions.Visitor | None:
-    """Return the visitor named by the Authorization bearer token; 401 if absent or unknown."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if not header and optional:
-        return None
-    visitor = sessions.authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-    if visitor is None:
-        raise ApiError("unauthorized")
-    return visitor
 
 
 @bp.post("/sessions")
@@ -57,13 +34,40 @@ def message_text(body: dict[str, Any]) -> str:
     return text.strip()
 
 
+def owned_conversation(conversation_id: str):
+    """Authenticate the visitor and return their conversation, or raise 401/404."""
+    visitor = bearer_visitor()
+    conversation = sessions.owned_conversation(visitor, conversation_id)
+    if conversation is None:
+        raise ApiError("not_found", "No such conversation for this visitor.")
+    return conversation
+
+
 @bp.post("/conversations/<conversation_id>/messages")
 def post_message(conversation_id: str):
-    visitor = bearer_visitor()
+    bearer_visitor()  # 401 before validating the body
     text = message_text(json_body())
-    if sessions.owned_conversation(visitor, conversation_id) is None:
-        raise ApiError("not_found", "No such conversation for this visitor.")
-    reply = current_app.extensions["pipeline"].turn(text)
+    conversation = owned_conversation(conversation_id)
+    reply = current_app.extensions["pipeline"].turn(conversation, text)
     return jsonify(answer=reply.answer, confidence=reply.confidence,
                    sources=[{"title": s.title, "url": s.url} for s in reply.sources],
                    handoff_offered=reply.handoff_offered, message_id=reply.message_id)
+
+
+@bp.post("/messages/<message_id>/feedback")
+def post_feedback(message_id: str):
+    visitor = bearer_visitor()
+    rating = json_body().get("rating")
+    if rating not in ("up", "down"):
+        raise ApiError("invalid_request", "`rating` must be \"up\" or \"down\".")
+    if not sessions.rate(visitor, message_id, rating):
+        raise ApiError("not_found", "No stored answer with that id for this visitor (answers are "
+                       "stored only with consent to keep transcripts).")
+    return jsonify(message_id=message_id, rating=rating)
+
+
+@bp.post("/conversations/<conversation_id>/handoff")
+def post_handoff(conversation_id: str):
+    conversation = owned_conversation(conversation_id)
+    handoff_id, created = sessions.request_handoff(conversation)
+    return jsonify(handoff_id=handoff_id, status="open"), 201 if created else 200

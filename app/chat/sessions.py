@@ -1,6 +1,5 @@
-"""Visitor sessions: start or resume one, and resolve a bearer token to its visitor.
-
-Use-case layer between the HTTP routes and the visitors/conversations tables.
+"""Visitor sessions: start or resume one, resolve a bearer token, and the visitor's own actions
+on a conversation (feedback, handoff). Use-case layer between the routes and the tables.
 """
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ from dataclasses import dataclass
 
 from app.chat import transcripts, visitors
 from app.db import get_db
+from app.privacy import consent
 
 Visitor = visitors.Visitor
 GREETING = "Hi! I'm the help assistant. Ask me anything about our products, orders or your account."
@@ -32,12 +32,24 @@ def start(visitor: Visitor | None) -> Session:
     token = None
     if visitor is None:
         visitor, token = visitors.create_visitor(db)
+    else:
+        visitors.touch(db, visitor.id)
     conversation = transcripts.latest_conversation(db, visitor.id)
     if conversation is None:
         conversation = transcripts.open_conversation(db, visitor.id)
-    return Session(visitor, conversation, token, {"transcripts": False, "analytics": False})
+    return Session(visitor, conversation, token, consent.current(db, visitor.id))
 
 
 def owned_conversation(visitor: Visitor, conversation_id: str) -> transcripts.Conversation | None:
     """Return the conversation if this visitor owns it; None whether it is missing or not theirs."""
     return transcripts.owned_conversation(get_db(), conversation_id, visitor.id)
+
+
+def rate(visitor: Visitor, message_id: str, rating: str) -> bool:
+    """Record thumbs up/down on one of the visitor's stored answers; False if there is none."""
+    return transcripts.rate(get_db(), message_id, visitor.id, rating)
+
+
+def request_handoff(conversation: transcripts.Conversation) -> tuple[int, bool]:
+    """Ask for a human on this conversation; it appears in the console's handoff queue."""
+    return transcripts.request_handoff(get_db(), conversation.id)

@@ -1,11 +1,14 @@
-"""The conversations table: open a conversation and check who owns it.
+"""The transcript tables: conversations, messages, feedback, handoffs and placeholders.
 
-Message text is not stored yet; it will be stored scrubbed, and only with the visitor's consent.
+Only scrubbed text reaches this module, and only with the visitor's consent to keep
+transcripts (the pipeline decides); a conversation row itself holds no text.
 """
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import sqlcipher3
 
@@ -19,6 +22,22 @@ class Conversation:
     created_at: str
 
 
+@dataclass(frozen=True)
+class StoredTurn:
+    """One turn as it is stored: scrubbed visitor text and the bot's reply."""
+
+    visitor_text: str
+    answer: str
+    sources: list[dict[str, str]]
+    confidence: float
+    handoff_offered: bool
+
+
+def new_id() -> str:
+    """Return a random public id for a conversation or message."""
+    return secrets.token_urlsafe(12)
+
+
 def _conversation(row: sqlcipher3.Row | None) -> Conversation | None:
     return Conversation(row["id"], row["visitor_id"], row["created_at"]) if row else None
 
@@ -27,8 +46,7 @@ def open_conversation(db: sqlcipher3.Connection, visitor_id: int) -> Conversatio
     """Start a new conversation for the visitor under a random public id."""
     with transaction(db):
         row = db.execute("INSERT INTO conversations (id, visitor_id) VALUES (?, ?) "
-                         "RETURNING id, visitor_id, created_at",
-                         (secrets.token_urlsafe(12), visitor_id)).fetchall()[0]
+                         "RETURNING id, visitor_id, created_at", (new_id(), visitor_id)).fetchall()[0]
     return _conversation(row)
 
 
@@ -45,3 +63,75 @@ def owned_conversation(db: sqlcipher3.Connection, conversation_id: str,
     return _conversation(db.execute(
         "SELECT id, visitor_id, created_at FROM conversations WHERE id = ? AND visitor_id = ?",
         (conversation_id, visitor_id)).fetchone())
+
+
+def placeholders(db: sqlcipher3.Connection, conversation_id: str) -> dict[str, str]:
+    """Return the conversation's fingerprint → placeholder map."""
+    rows = db.execute("SELECT fingerprint, label FROM placeholders WHERE conversation_id = ?",
+                      (conversation_id,))
+    return {row["fingerprint"]: row["label"] for row in rows}
+
+
+def append_turn(db: sqlcipher3.Connection, conversation_id: str, turn: StoredTurn, message_id: str,
+                labels: dict[str, str]) -> None:
+    """Store one turn and the placeholder labels it used (call inside the caller's transaction)."""
+    db.execute("INSERT INTO messages (id, conversation_id, role, text) VALUES (?, ?, 'visitor', ?)",
+               (new_id(), conversation_id, turn.visitor_text))
+    db.execute("INSERT INTO messages (id, conversation_id, role, text, sources, confidence, "
+               "handoff_offered) VALUES (?, ?, 'bot', ?, ?, ?, ?)",
+               (message_id, conversation_id, turn.answer, json.dumps(turn.sources), turn.confidence,
+                int(turn.handoff_offered)))
+    db.executemany("INSERT OR IGNORE INTO placeholders (conversation_id, fingerprint, label) "
+                   "VALUES (?, ?, ?)", [(conversation_id, f, label) for f, label in labels.items()])
+
+
+def rate(db: sqlcipher3.Connection, message_id: str, visitor_id: int, rating: str) -> bool:
+    """Record (or change) feedback on one of the visitor's bot messages; False if there is none."""
+    with transaction(db):
+        owned = db.execute("SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                           "WHERE m.id = ? AND m.role = 'bot' AND c.visitor_id = ?",
+                           (message_id, visitor_id)).fetchone()
+        if owned:
+            db.execute("INSERT INTO feedback (message_id, rating) VALUES (?, ?) ON CONFLICT (message_id) "
+                       "DO UPDATE SET rating = excluded.rating, created_at = excluded.created_at",
+                       (message_id, rating))
+    return owned is not None
+
+
+def request_handoff(db: sqlcipher3.Connection, conversation_id: str) -> tuple[int, bool]:
+    """Open a handoff for the conversation unless one is already open; return (id, created)."""
+    with transaction(db):
+        row = db.execute("SELECT id FROM handoffs WHERE conversation_id = ? AND status != 'resolved'",
+                         (conversation_id,)).fetchone()
+        if row:
+            return row["id"], False
+        return db.execute("INSERT INTO handoffs (conversation_id) VALUES (?) RETURNING id",
+                          (conversation_id,)).fetchall()[0]["id"], True
+
+
+def export_conversations(db: sqlcipher3.Connection, visitor_id: int) -> list[dict[str, Any]]:
+    """Return the visitor's conversations with messages, feedback and handoffs, oldest first."""
+    conversations = []
+    for conv in db.execute("SELECT id, created_at FROM conversations WHERE visitor_id = ? "
+                           "ORDER BY created_at, rowid", (visitor_id,)).fetchall():
+        messages = [{"id": m["id"], "role": m["role"], "text": m["text"], "sources": json.loads(m["sources"]),
+                     "confidence": m["confidence"], "handoff_offered": bool(m["handoff_offered"]),
+                     "feedback": m["rating"], "created_at": m["created_at"]}
+                    for m in db.execute("SELECT m.*, f.rating FROM messages m LEFT JOIN feedback f "
+                                        "ON f.message_id = m.id WHERE m.conversation_id = ? "
+                                        "ORDER BY m.created_at, m.rowid", (conv["id"],))]
+        handoffs = [dict(h) for h in db.execute("SELECT status, created_at, resolved_at FROM handoffs "
+                                                "WHERE conversation_id = ? ORDER BY id", (conv["id"],))]
+        conversations.append({"id": conv["id"], "created_at": conv["created_at"],
+                              "messages": messages, "handoffs": handoffs})
+    return conversations
+
+
+def purge_conversations_before(db: sqlcipher3.Connection, cutoff: str) -> int:
+    """Delete conversations with no message or handoff since cutoff; return how many."""
+    with transaction(db):
+        return db.execute(
+            "DELETE FROM conversations WHERE created_at < :cutoff AND NOT EXISTS (SELECT 1 FROM messages "
+            "WHERE conversation_id = conversations.id AND created_at >= :cutoff) AND NOT EXISTS (SELECT 1 "
+            "FROM handoffs WHERE conversation_id = conversations.id AND created_at >= :cutoff)",
+            {"cutoff": cutoff}).rowcount

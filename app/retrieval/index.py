@@ -1,9 +1,10 @@
 """Build, save and load the search index over the knowledge base.
 
 The index holds only article text (never visitor data): a FAISS inner-product index over the
-unit vectors of every entry, plus one vector per sentence of each passage, used to quote the
-relevant sentences. Each build goes to a fresh folder named by its digest; a one-line CURRENT
-file is swapped in with os.replace, so readers see the old index or the new one, never half.
+unit vectors of every entry (passages and listed questions), one vector per passage sentence for
+quoting, a linear classifier fitted to the entries, and a BM25 index rebuilt from the entries at
+load. Each build goes to a fresh folder; a one-line CURRENT file is swapped in with os.replace,
+so readers see the old index or the new one, never half of each.
 """
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from app.retrieval import classifier
 from app.retrieval.articles import Article, Chunk, chunk_article, split_sentences
 from app.retrieval.embedder import Embedder
+from app.retrieval.lexical import Lexical
 
-FORMAT = 2  # bump when chunking or the saved layout changes
+FORMAT = 3  # bump when chunking or the saved layout changes
 
 
 class IndexLoadError(Exception):
@@ -35,12 +38,46 @@ class IndexLoadError(Exception):
 class Index:
     digest: str
     built_at: str
-    articles: int
     chunks: tuple[Chunk, ...]
     vectors: np.ndarray  # one unit vector per chunk
     sentences: tuple[tuple[int, str], ...]  # (chunk row, sentence) for passages
     sentence_vectors: np.ndarray
+    weights: np.ndarray  # classifier: dimension × articles
+    bias: np.ndarray
     faiss_index: faiss.Index
+
+    @cached_property
+    def article_ids(self) -> tuple[str, ...]:
+        """Article slugs in first-seen order; article numbers index into this."""
+        return tuple(dict.fromkeys(c.article for c in self.chunks))
+
+    @property
+    def articles(self) -> int:
+        return len(self.article_ids)
+
+    @cached_property
+    def entry_article(self) -> np.ndarray:
+        """Article number of each entry."""
+        number = {a: i for i, a in enumerate(self.article_ids)}
+        return np.array([number[c.article] for c in self.chunks], dtype=np.int64)
+
+    @cached_property
+    def first_rows(self) -> np.ndarray:
+        """Row of each article's first entry (its title and url)."""
+        first: dict[str, int] = {}
+        for row, chunk in enumerate(self.chunks):
+            first.setdefault(chunk.article, row)
+        return np.array([first[a] for a in self.article_ids], dtype=np.int64)
+
+    @cached_property
+    def lexical(self) -> Lexical:
+        """BM25 over one document per article: title, questions and passages."""
+        texts: dict[str, list[str]] = {a: [] for a in self.article_ids}
+        for chunk in self.chunks:
+            if not texts[chunk.article]:
+                texts[chunk.article].append(chunk.title)
+            texts[chunk.article].append(chunk.text)
+        return Lexical([" ".join(parts) for parts in texts.values()])
 
     def rows_of(self, article: str) -> list[int]:
         """Return the rows of the article's passages."""
@@ -73,16 +110,14 @@ def digest_of(articles: list[Article], model: str, chunk_chars: int) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _assemble(digest: str, built_at: str, articles: int, chunks: tuple[Chunk, ...],
-              vectors: np.ndarray, sentences: tuple[tuple[int, str], ...],
-              sentence_vectors: np.ndarray) -> Index:
+def _flat(vectors: np.ndarray) -> faiss.Index:
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(vectors)
-    return Index(digest, built_at, articles, chunks, vectors, sentences, sentence_vectors, flat)
+    return flat
 
 
 def build(articles: list[Article], embedder: Embedder, chunk_chars: int) -> Index:
-    """Chunk and embed every article into a new in-memory index."""
+    """Chunk and embed every article, and fit the classifier, into a new in-memory index."""
     chunks = tuple(c for a in articles for c in chunk_article(a, chunk_chars))
     if not chunks:
         raise IndexLoadError("the knowledge base has no articles to index")
@@ -92,8 +127,10 @@ def build(articles: list[Article], embedder: Embedder, chunk_chars: int) -> Inde
                                for c in chunks])
     sentence_vectors = embedder.encode([s for _, s in sentences])
     built_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return _assemble(digest_of(articles, embedder.name, chunk_chars), built_at, len(articles),
-                     chunks, vectors, sentences, sentence_vectors)
+    index = Index(digest_of(articles, embedder.name, chunk_chars), built_at, chunks, vectors, sentences,
+                  sentence_vectors, np.zeros(0), np.zeros(0), _flat(vectors))
+    weights, bias = classifier.fit(vectors, index.entry_article, index.articles)
+    return dataclasses.replace(index, weights=weights, bias=bias)
 
 
 def save(index: Index, root: Path) -> Path:
@@ -101,11 +138,11 @@ def save(index: Index, root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{index.digest[:16]}-", dir=root))
     meta = {"format": FORMAT, "digest": index.digest, "built_at": index.built_at,
-            "articles": index.articles, "chunks": [dataclasses.asdict(c) for c in index.chunks],
-            "sentences": index.sentences}
+            "chunks": [dataclasses.asdict(c) for c in index.chunks], "sentences": index.sentences}
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     faiss.write_index(index.faiss_index, str(folder / "entries.faiss"))
     np.save(folder / "sentences.npy", index.sentence_vectors)
+    np.savez(folder / "classifier.npz", weights=index.weights, bias=index.bias)
     pointer = root / "CURRENT.tmp"
     pointer.write_text(folder.name)
     os.replace(pointer, root / "CURRENT")
@@ -131,12 +168,14 @@ def load(root: Path) -> Index:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         entries = faiss.read_index(str(folder / "entries.faiss"))
         sentence_vectors = np.load(folder / "sentences.npy")
-    except (OSError, ValueError, RuntimeError) as error:
+        fitted = np.load(folder / "classifier.npz")
+        weights, bias = fitted["weights"], fitted["bias"]
+    except (OSError, ValueError, KeyError, RuntimeError) as error:
         raise IndexLoadError(f"cannot read the index under {root}: {error}") from None
     if meta.get("format") != FORMAT:
         raise IndexLoadError(f"index under {root} has format {meta.get('format')}, expected {FORMAT}")
     chunks = tuple(Chunk(**c) for c in meta["chunks"])
     sentences = tuple((int(row), text) for row, text in meta["sentences"])
     vectors = entries.reconstruct_n(0, entries.ntotal)
-    return Index(meta["digest"], meta["built_at"], meta["articles"], chunks, vectors, sentences,
-                 sentence_vectors, entries)
+    return Index(meta["digest"], meta["built_at"], chunks, vectors, sentences, sentence_vectors,
+                 weights, bias, entries)

@@ -1,7 +1,11 @@
 """Rank articles for a query, and find the passage and sentences of one article that answer it.
 
-One query costs one encode (done by the caller) and one FAISS search; everything after that is
-arithmetic over vectors already in memory.
+An article's score fuses three signals, each explainable on its own:
+- dense: the mean cosine of its best `top` entries (several matching phrasings beat one lucky one);
+- classifier: the probability the linear model fitted to the knowledge base gives it;
+- lexical: its BM25 score, scaled so the best article is 1 (exact terms such as error codes).
+The fused score is divided by the sum of the weights, so it stays in [0, 1]. One query costs one
+encode (done by the caller) and one FAISS search; the rest is arithmetic on vectors in memory.
 """
 from __future__ import annotations
 
@@ -9,15 +13,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.retrieval import classifier
 from app.retrieval.articles import Chunk
 from app.retrieval.index import Index
 
-_CANDIDATES = 50
+
+@dataclass(frozen=True)
+class Weights:
+    """How the signals are fused. Defaults chosen on CLINC150's dev split (see the README)."""
+
+    top: int = 2
+    dense: float = 1.0
+    classifier: float = 0.3
+    lexical: float = 0.05
+
+
+DENSE_ONLY = Weights(top=1, classifier=0.0, lexical=0.0)
+LEXICAL_ONLY = Weights(dense=0.0, classifier=0.0, lexical=1.0)
 
 
 @dataclass(frozen=True)
 class Hit:
-    """An article ranked for a query; score is the cosine of its best-matching entry."""
+    """An article ranked for a query; score is the fused score in [0, 1]."""
 
     article: str
     title: str
@@ -34,17 +51,46 @@ class Passage:
     sentences: tuple[tuple[str, float], ...]
 
 
-def rank(index: Index, query: np.ndarray, limit: int = 5) -> list[Hit]:
-    """Return up to limit articles, best first, each scored by its best entry."""
-    scores, rows = index.faiss_index.search(query.reshape(1, -1), min(_CANDIDATES, len(index.chunks)))
-    best: dict[str, Hit] = {}
-    for score, row in zip(scores[0], rows[0]):
-        if row < 0:
-            continue
-        chunk = index.chunks[row]
-        if chunk.article not in best:
-            best[chunk.article] = Hit(chunk.article, chunk.title, chunk.url, float(score))
-    return list(best.values())[:limit]
+def dense_scores(index: Index, query: np.ndarray, top: int) -> np.ndarray:
+    """Return each article's mean cosine over its `top` best entries (one FAISS search)."""
+    similarities, rows = index.faiss_index.search(query.reshape(1, -1).astype(np.float32), len(index.chunks))
+    articles, similarities = index.entry_article[rows[0]], similarities[0]
+    grouped = np.argsort(articles, kind="stable")  # by article, each group still best first
+    sorted_articles = articles[grouped]
+    place = np.arange(len(grouped)) - np.searchsorted(sorted_articles, sorted_articles, side="left")
+    keep = place < top
+    scores = np.bincount(sorted_articles[keep], similarities[grouped][keep], minlength=index.articles)
+    counts = np.bincount(sorted_articles[keep], minlength=index.articles)
+    return scores / np.maximum(counts, 1)
+
+
+def article_scores(index: Index, query: np.ndarray, text: str, weights: Weights = Weights()) -> np.ndarray:
+    """Return the fused score of every article, in index order.
+
+    Lexical-only (the baseline) keeps raw BM25 scores: scaled to the best article they could
+    never fall below a threshold, so it could never abstain.
+    """
+    if weights.dense == 0 and weights.classifier == 0:
+        return index.lexical.scores(text)
+    fused = np.zeros(index.articles, dtype=np.float32)
+    if weights.dense:
+        fused += weights.dense * dense_scores(index, query, weights.top)
+    if weights.classifier:
+        fused += weights.classifier * classifier.probabilities(index.weights, index.bias, query)
+    if weights.lexical:
+        lexical = index.lexical.scores(text)
+        fused += weights.lexical * lexical / max(float(lexical.max()), 1e-9)
+    return fused / (weights.dense + weights.classifier + weights.lexical)
+
+
+def rank(index: Index, query: np.ndarray, text: str, limit: int = 5, weights: Weights = Weights()) -> list[Hit]:
+    """Return up to limit articles, best first."""
+    scores = article_scores(index, query, text, weights)
+    hits = []
+    for number in np.argsort(-scores, kind="stable")[:limit]:
+        first = index.chunks[index.first_rows[number]]
+        hits.append(Hit(first.article, first.title, first.url, float(scores[number])))
+    return hits
 
 
 def best_passage(index: Index, query: np.ndarray, article: str) -> Passage | None:

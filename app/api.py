@@ -1,0 +1,33 @@
+"""The /api/v1 edge shared by every area: JSON bodies and bearer-token visitors."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from app.chat import sessions
+from app.errors import ApiError
+
+
+def json_body(required: bool = True) -> dict[str, Any]:
+    """Return the request body as a JSON object, or raise the fitting ApiError."""
+    if not request.get_data(cache=True) and not required:
+        return {}
+    if not request.is_json:
+        raise ApiError("unsupported_media_type")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError("invalid_request", "The request body must be a JSON object.")
+    return body
+
+
+def bearer_visitor(optional: bool = False) -> sessions.Visitor | None:
+    """Return the visitor named by the Authorization bearer token; 401 if absent or unknown."""
+    header = request.headers.get("Authorization", "")
+    if not header and optional:
+        return None
+    scheme, _, token = header.partition(" ")
+    visitor = sessions.authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if visitor is None:
+        raise ApiError("unauthorized")
+    return visitor

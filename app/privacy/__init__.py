@@ -1,0 +1,1 @@
+"""Privacy: scrubbing, consent, subject keys, export and erasure."""

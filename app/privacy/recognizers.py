@@ -1,0 +1,320 @@
+"""Quietdesk's own Presidio recognizers: addresses, phones, names, dates of birth, credential URLs.
+
+Each recognizer is data (patterns, context words) plus a small class, registered through Presidio's
+RecognizerRegistry beside (or instead of) a default one. Patterns use the `regex` module that
+Presidio compiles them with; the registry's flags make them case-insensitive, so parts that rely on
+capitals say so with `(?-i:...)`.
+"""
+from __future__ import annotations
+
+import phonenumbers
+import regex
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
+
+# Building blocks. CAP is a capitalised word in any script; WORD any word (street names keep
+# lower-case particles: "Via Capo le Case 60", "Trg revolucije 12").
+CAP = r"(?-i:\p{Lu}[\w'’.-]*)"
+WORD = r"(?:[^\W\d_][\w'’.-]*)"
+NUM = r"\d{1,6}(?-i:[A-Z])?\b\.?"
+# USPS Publication 28 suffixes (common subset) plus UK ones; "St" and "Dr" need a word before them.
+SUFFIX = (r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|Court|Ct|Way|Ways|Place|Pl|"
+          r"Terrace|Crescent|Close|Circle|Square|Sq|Parkway|Pkwy|Highway|Hwy|Row|Alley|Bypass|Causeway|"
+          r"Creek|Crest|Crossing|Expressway|Extension|Freeway|Gardens?|Grove|Heights|Hills?|Junction|"
+          r"Landing|Loop|Mall|Manor|Meadows?|Mews|Parks?|Pass|Path|Pike|Plaza|Point|Ridge|Route|Run|"
+          r"Spurs?|Springs?|Station|Summit|Trail|Tunnel|Turnpike|Valley|View|Villas?|Vista|Walk|Wharf|"
+          r"Yard|Rise|Quay|Parade|Green|Fort|Forges?|Islands?|Ports?|Shores?|Estates?)\b\.?")
+# Street-type words that come first ("Via Galileo Ferraris 91", "ul. Fałata 18", "rue Saint-Charles").
+PREFIX = (r"(?-i:Via|Viale|Corso|Piazza|Largo|Rua|R\.?|Avenida|Av\.|Calle|C/|Carrer|Camino|Paseo|Rue|rue|"
+          r"Avenue|Boulevard|boulevard|Chemin|Place|Cours|Quai|Impasse|ul\.|al\.|Trg|Travessa|Strada|"
+          r"Praça|Alameda|Estrada|Faubourg|Servidão|Quadra)")
+# Street-type endings glued to the name ("Zürichstrasse 51", "Birkevej 37", "Hermiankatu 23"), or
+# written apart and in lower case ("Rákóczi út 96", "Dronning Åsas vei 192").
+MORPH = (r"(?-i:\p{Lu}[\w'-]*(?:strasse|straße|gasse|weg|platz|Platz|allee|damm|ufer|vej|vegen|veien|"
+         r"vei|gata|gatan|gate|gade|vägen|väg|stræde|straat|laan|plein|gracht|kade|dreef|singel|tie|"
+         r"katu|kuja|polku|utca|út|tér|braut|straeti|stræti|vegur|stígur|hof|vænget|svingen)|"
+         r"\p{Lu}[\w'-]*(?:[ ]+\p{Lu}[\w'-]*)?[ ]+(?:út|utca|tér|körút|vei|veien|gate|gata|gatan|vej|"
+         r"vegur|straße|strasse|põik|tee|rkp\.))")
+HOUSE = r"(?:\d{1,6}[ ]+)?"
+UNIT = r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat)[ ]*#?[ ]*\d{1,5}(?-i:[A-Z])?\b"
+# Words that end an address rather than continue it ("..., Spain 31708, and 213 Bem rkp. 93").
+STOP = (r"(?!(?:i|it|he|she|we|they|you|please|thanks|thank|can|could|would|will|my|the|this|that|"
+        r"there|and|but|is|are|was|for|to|from|in|on|at|if|so|also|our|your|or|of|as|by|with|after|"
+        r"before|when|then|it's|i'm|i'll|not|all|any|has|had|his|her|its|one|two|how|who|why)\b)")
+UK_POSTCODE = r"(?-i:[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2})\b"
+PLACE = rf"{STOP}(?!{UK_POSTCODE})(?:{CAP}|\p{{Ll}}{{2,3}}\b)"
+# What may follow a street: units, then ", City", "\n City", "Region", "ZIP", up to seven items.
+TAIL = (rf"(?:[ ]+{UNIT})*(?:(?:[ ]*,[ ]*|[ ]*\n[ ]*,?[ ]*|[ ]+)"
+        rf"(?:{UNIT}|{UK_POSTCODE}|\d{{1,6}}(?:-\d{{3,4}})?\b|\(\p{{Lu}}\w+\)|"
+        rf"{PLACE}(?:[ ]+(?:{PLACE}|de|la|del|do|da|di|pri|v|z|y|los|las|kraj)){{0,3}})){{0,7}}")
+MILITARY = r"(?:APO|FPO|DPO)[ ]+A[AEP][ ]+\d{5}"
+NAMED_AND = rf"(?:{STOP}{CAP}[ ]+and[ ]+)?"  # "Kesira and Zürichstrasse 51": an intersection
+
+
+def _street(core: str) -> str:
+    return rf"\b{NAMED_AND}(?:{core}){TAIL}"
+
+
+ADDRESS_PATTERNS = [
+    ("number street suffix", _street(rf"{HOUSE}\d{{1,6}}(?-i:[A-Z])?[ ]+(?:{CAP}[ ]+){{0,4}}{CAP}?[ ]*{SUFFIX}"),
+     0.7),
+    ("prefix street number", _street(rf"{HOUSE}{PREFIX}[ ]+{CAP}(?:[ ]+{WORD}){{0,4}}?[ ]+{NUM}"), 0.7),
+    ("number prefix street", _street(rf"{HOUSE}\d{{1,6}}[ ]+{PREFIX}[ ]+{WORD}(?:[ ]+{CAP}){{0,3}}"), 0.7),
+    ("named street number", _street(rf"{HOUSE}(?:{CAP}[ ]+){{0,2}}{MORPH}[ ]+{NUM}"), 0.7),
+    ("house street number", _street(
+        rf"{HOUSE}\d{{1,6}}[ ]+(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w*\b){CAP}"
+        rf"(?:[ ]+{WORD}){{0,3}}?[ ]+{NUM}"), 0.6),
+    ("street number before unit", _street(
+        rf"{CAP}(?:[ ]+{WORD}){{0,2}}?[ ]+\d{{1,5}}\b(?=[ ]*(?:,|\n|{UNIT}))"), 0.5),
+    # Bare "Name 12" is an address only with context ("lives on", "bus station", "address").
+    ("street number", rf"\b{STOP}{CAP}(?:[ ]+{STOP}{WORD}){{0,2}}?[ ]+\d{{1,5}}\b\.?", 0.1),
+    ("place and postcode", rf"\b{CAP}(?:[ ]+{CAP}){{0,2}}(?:[ ]+\(\p{{Lu}}\w+\))?[ ]+\d{{5}}(?:-\d{{4}})?"
+                           rf"(?=[ ]*(?:\n|$))", 0.5),
+    ("po box", rf"\b(?:P\.?[ ]?O\.?[ ]?Box|Post[ ]Office[ ]Box|Postbox)[ ]+\d{{1,6}}\b{TAIL}", 0.7),
+    ("military box", rf"\b(?:PSC|Unit|CMR)[ ]+\d{{3,5}},?[ ]+Box[ ]+\d{{3,5}}(?:\s+{MILITARY})?", 0.8),
+    ("military ship", rf"\b(?:USNS|USNV|USS|USCGC)[ ]+{CAP}(?:[ ]+{CAP})?(?:\s+{MILITARY})?", 0.8),
+    ("military post", rf"\b{MILITARY}\b", 0.7),
+    ("unit", rf"\b{UNIT}", 0.6),
+    ("intersection", rf"\b(?:the[ ]+)?corner[ ]+of[ ]+[\w.'’/-]+(?:[ ]+[\w.'’/-]+){{0,6}}?[ ]+and[ ]+"
+                     rf"[\w.'’-]+(?:[ ]+{CAP}){{0,3}}", 0.8),
+]
+ADDRESS_CONTEXT = ["address", "street", "live", "living", "located", "ship", "shipping", "deliver", "delivery",
+                   "move", "billing", "mailing", "postal", "station", "apartment", "house", "home", "side",
+                   "road", "avenue"]
+
+
+def capitalised(text: str) -> str:
+    """Capitalise each word of an all-lower-case text (same length), so capital-led patterns apply."""
+    if any(c.isupper() for c in text):
+        return text
+    return regex.sub(r"\b\p{Ll}", lambda m: m[0].upper() if len(m[0].upper()) == 1 else m[0], text)
+
+
+class CaseBlindRecognizer(PatternRecognizer):
+    """A pattern recognizer that also reads all-lower-case text, as people often type it."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:
+        """Match on the text, capitalised first if it has no capitals at all."""
+        return super().analyze(capitalised(text), entities, nlp_artifacts, regex_flags)
+
+
+class StreetAddressRecognizer(CaseBlindRecognizer):
+    """Find street addresses, PO boxes and military mail; one result per line of a block."""
+
+    def __init__(self) -> None:
+        super().__init__("STREET_ADDRESS", name="StreetAddressRecognizer", context=ADDRESS_CONTEXT,
+                         patterns=[Pattern(n, r, s) for n, r, s in ADDRESS_PATTERNS])
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:
+        """Match as Presidio does, then split each match at line breaks so lines stay lines."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        return [piece for result in results for piece in split_lines(text, result)]
+
+
+def split_lines(text: str, result: RecognizerResult) -> list[RecognizerResult]:
+    """Cut a result at newlines, trimming spaces and stray commas from each piece."""
+    pieces, start = [], result.start
+    for end in [i for i in range(result.start, result.end) if text[i] == "\n"] + [result.end]:
+        chunk = text[start:end]
+        left = start + len(chunk) - len(chunk.lstrip(" \t,"))
+        right = start + len(chunk.rstrip(" \t,"))
+        if right > left:
+            pieces.append(RecognizerResult(result.entity_type, left, right, result.score,
+                                           result.analysis_explanation, result.recognition_metadata))
+        start = end + 1
+    return pieces
+
+
+DATE_SHAPE = regex.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+PHONE_PATTERNS = [
+    ("international", r"(?<![\w+.-])\+\d{1,3}(?:[ .-]?\(0\))?(?:[ .-]?\(?\d{1,5}\)?){2,6}(?![\w-])", 0.6),
+    ("north american", r"(?<![\w+.-])(?:\(\d{3}\)[ ]?|\d{3}[.-])\d{3}[.-]\d{4}(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?"
+                       r"(?![\w-])", 0.6),
+    ("grouped digits", r"(?<![\w+.-])\(?\d{2,6}\)?(?:[ .-]\d{2,8}){1,4}(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?"
+                       r"(?![\w-])", 0.3),
+    ("bare digits", r"(?<![\w+.-])(?:\(\d{3,5}\)[ ]?)?\d{6,12}(?![\w-])", 0.2),
+]
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IT", "ES", "NL", "IE", "CA", "AU")
+VALID_PHONE_SCORE = 0.5
+
+
+def _valid_phone(candidate: str) -> bool:
+    """Say whether phonenumbers accepts the candidate as a valid number in one of PHONE_REGIONS."""
+    for region in PHONE_REGIONS:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(candidate, region)):
+                return True
+        except phonenumbers.NumberParseException:
+            return False
+    return False
+
+
+PHONE_CONTEXT = ["phone", "telephone", "tel", "call", "cell", "mobile", "fax", "office", "landline",
+                 "whatsapp", "text", "sms", "contact", "reach", "ring", "number"]
+
+
+class LoosePhoneRecognizer(PatternRecognizer):
+    """Find phone numbers in any country's grouping that phonenumbers' strict parse misses."""
+
+    def __init__(self) -> None:
+        super().__init__("PHONE_NUMBER", name="LoosePhoneRecognizer", context=PHONE_CONTEXT,
+                         patterns=[Pattern(n, r, s) for n, r, s in PHONE_PATTERNS])
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:
+        """Match loosely, then trust weak grouped matches that are valid numbers of a usual region."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            candidate = text[result.start:result.end]
+            if result.score < VALID_PHONE_SCORE and not candidate.isdigit() and _valid_phone(candidate):
+                result.score = VALID_PHONE_SCORE
+        return results
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """Reject too few or too many digits and ISO dates ("2001-09-05")."""
+        digits = sum(c.isdigit() for c in pattern_text.split("x")[0])
+        return not 7 <= digits <= 15 or bool(DATE_SHAPE.fullmatch(pattern_text))
+
+
+
+# Any 12 to 19 digits, plain or in groups of four (Maestro, JCB, 19-digit Visa and 2-series
+# Mastercard are outside Presidio's pattern); the Luhn check still decides.
+CARD_PATTERNS = CreditCardRecognizer.PATTERNS + [
+    Pattern("card digits", r"\b(?:\d{12,19}|\d{4}(?:[- ]\d{4}){2}[- ]\d{1,7})\b", 0.3),
+]
+
+MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+         r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+DATE = (rf"(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}|"
+        rf"\d{{1,2}}(?:st|nd|rd|th)?[ ]+(?:of[ ]+)?{MONTH},?[ ]+\d{{4}}|{MONTH}[ ]+\d{{1,2}}(?:st|nd|rd|th)?,?[ ]+\d{{4}})")
+# A date counts as a date of birth only when a birth cue comes just before it.
+DOB_PATTERN = (rf"(?<=\b(?:born|birth|birthdate|birthday|date[ ]of[ ]birth|d\.?o\.?b)\b[^\n?!]{{0,14}}?)"
+               rf"\b{DATE}\b")
+
+NAME = (rf"(?-i:\p{{Lu}}[\p{{Ll}}'’-]+(?:[ ]+{STOP}(?:\p{{Lu}}[\p{{Ll}}'’-]+|[A-Z]\.?(?=[ ]+\p{{Lu}}))){{0,3}})")
+NAME_CUE = (r"(?:my[ ]name[ ]is|name[ ]is|name's|name:|i[ ]am|i'm|this[ ]is|call[ ]me|calls[ ]me|called|"
+            r"named(?:[ ]him|[ ]her)?|(?:first|last|full|sur)?[ ]?name\?|speak[ ](?:to|with)|talk[ ]to|ask[ ]for|dear|hi|hello|hey|thanks|regards|sincerely|"
+            r"mr\.?|mrs\.?|ms\.?|miss|mx\.?|dr\.?|prof\.?|my[ ](?:wife|husband|son|daughter|kid|child|"
+            r"mother|father|mum|mom|dad|brother|sister|partner|friend|boss|manager|colleague))")
+NAME_PATTERN = rf"(?<=\b{NAME_CUE}[ ]+){STOP}{NAME}"
+
+
+def credential_url_recognizer() -> PatternRecognizer:
+    """Find URLs that carry a user name and password (scheme://user:secret@host/...)."""
+    return PatternRecognizer("CREDENTIAL_URL", name="CredentialUrlRecognizer", patterns=[Pattern(
+        "url with credentials", r"\b[a-z][a-z0-9+.-]{1,15}://[^\s:/@]+:[^\s/@]+@[^\s\"'<>]+", 0.95)])
+
+
+def date_of_birth_recognizer() -> PatternRecognizer:
+    """Find dates written right after "born", "date of birth", "DOB" and the like."""
+    return PatternRecognizer("DATE_OF_BIRTH", name="DateOfBirthRecognizer",
+                             patterns=[Pattern("date after a birth cue", DOB_PATTERN, 0.85)])
+
+
+def name_cue_recognizer() -> PatternRecognizer:
+    """Find capitalised names after cues such as "my name is", "call me", "Mrs." or "my son"."""
+    return CaseBlindRecognizer("PERSON", name="NameCueRecognizer",
+                               patterns=[Pattern("name after a cue", NAME_PATTERN, 0.7)])
+
+
+NOT_NAMES = {"Street", "St", "Road", "Avenue", "Inc", "Inc.", "Ltd", "Ltd.", "LLC", "PLC", "Corp", "Co",
+             "Bank", "Card", "Account", "Bot", "User", "Customer", "Support", "Team", "Apt", "Suite"}
+
+
+class ProperNameRecognizer(EntityRecognizer):
+    """Find names spaCy's small model leaves out, from the tags it already made (no second pass).
+
+    Runs of two or more capitalised proper nouns on one line become PERSON ("under Eva Kleist"), a
+    PERSON entity grows over the proper nouns beside it, and capitalised proper nouns listed with a
+    PERSON ("Fry, Howard and Walker") are people too.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="ProperNameRecognizer")
+
+    def load(self) -> None:
+        """Nothing to load: the spaCy doc arrives with each call."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+                ) -> list[RecognizerResult]:
+        """Return PERSON results for proper-noun runs and list siblings of PERSON entities."""
+        if nlp_artifacts is None or not nlp_artifacts.tokens:
+            return []
+        doc = nlp_artifacts.tokens
+        spans = _propn_runs(doc) + _list_siblings(doc)
+        return [RecognizerResult("PERSON", start, end, 0.6) for start, end in spans]
+
+
+PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "du", "del", "la", "le", "bin", "al"}
+
+
+def _is_name_token(token) -> bool:
+    text = token.text
+    return (token.tag_ in ("NNP", "NNPS") and text[:1].isupper() and text not in NOT_NAMES
+            and token.ent_type_ in ("", "PERSON") and regex.fullmatch(r"[\p{L}.'’-]+", text) is not None)
+
+
+def _propn_runs(doc) -> list[tuple[int, int]]:
+    """Return (start, end) of name-token runs joined by single spaces ("Ancilla van Aken")."""
+    runs, current = [], []
+    for token in doc:
+        joins = not current or current[-1].whitespace_ == " "
+        if joins and (_is_name_token(token) or (current and token.lower_ in PARTICLES)):
+            current.append(token)
+            continue
+        runs.append(current)
+        current = [token] if _is_name_token(token) else []
+    runs.append(current)
+    runs = [r[:max(i for i, t in enumerate(r) if _is_name_token(t)) + 1] for r in runs if r]
+    return [(r[0].idx, r[-1].idx + len(r[-1])) for r in runs
+            if len(r) >= 2 or any(t.ent_type_ == "PERSON" for t in r)]
+
+
+def _list_siblings(doc) -> list[tuple[int, int]]:
+    """Return proper nouns listed with a PERSON, or with such a sibling, by ", " or " and "."""
+    edges = [(e.start - 1, -1) for e in doc.ents if e.label_ == "PERSON"]
+    edges += [(e.end, 1) for e in doc.ents if e.label_ == "PERSON"]
+    found: set[int] = set()
+    while edges:
+        i, step = edges.pop()
+        start = i
+        while 0 <= i < len(doc) and doc[i].text in (",", "and", "&", "or"):
+            i += step
+        if i != start and 0 <= i < len(doc) and i not in found and _is_name_token(doc[i]) \
+                and not doc[i].ent_type_:
+            found.add(i)
+            edges.append((i + step, step))
+    return [(doc[i].idx, doc[i].idx + len(doc[i])) for i in sorted(found)]
+
+
+def custom_recognizers() -> list[EntityRecognizer]:
+    """Return a fresh instance of every Quietdesk recognizer."""
+    return [StreetAddressRecognizer(), LoosePhoneRecognizer(), ProperNameRecognizer(),
+            name_cue_recognizer(), date_of_birth_recognizer(), credential_url_recognizer(),
+            CreditCardRecognizer(patterns=CARD_PATTERNS)]
+
+
+# Context words Presidio's own recognizers lack ("DL", British "licence"); whole words are matched.
+EXTRA_CONTEXT = {"UsLicenseRecognizer": ["dl", "license", "licence", "driver", "driving"],
+                 "UsSsnRecognizer": ["ssn", "social", "security"],
+                 "IpRecognizer": ["ip", "address", "server", "host"]}
+
+
+def extend_context(recognizer: EntityRecognizer) -> None:
+    """Add EXTRA_CONTEXT words to one of Presidio's default recognizers, in place."""
+    extra = EXTRA_CONTEXT.get(recognizer.name, [])
+    recognizer.context = list(dict.fromkeys([*(recognizer.context or []), *extra]))
+
+
+# Default recognizers that ours replace: cards (extended above), dates (only a date of birth is
+# personal; order numbers were tagged as dates), and plain links (kept so answers can cite them).
+REPLACED = ("CreditCardRecognizer", "DateRecognizer", "UrlRecognizer", "PhoneRecognizer")
+
+
+def operator_recognizer(entity: str, pattern: str) -> PatternRecognizer:
+    """Turn one operator-configured NAME → regular expression into a recognizer."""
+    return PatternRecognizer(entity.upper(), name=f"Operator{entity.title()}Recognizer",
+                             patterns=[Pattern(entity, pattern, 1.0)])

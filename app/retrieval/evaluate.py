@@ -1,0 +1,199 @@
+"""Measure answer quality on labelled queries with the product's own ingestion, index and search.
+
+A KB file (`{id, title, questions[, body]}` per line) becomes Markdown articles in a temporary
+folder, read back by the real article loader, indexed by the real builder and saved and loaded
+through the real store. Each query then goes through the chat pipeline's decision (answer with the
+best article, or abstain below the threshold). Thresholds are fitted on the dev file only; the
+queries file is only scored. Without a dev file there is no out-of-scope data to fit on, so the
+threshold is 0 and nothing abstains.
+"""
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from app.chat.answer import compose
+from app.retrieval import index as index_store
+from app.retrieval.articles import load_articles
+from app.retrieval.embedder import Embedder
+from app.retrieval.search import DENSE_ONLY, LEXICAL_ONLY, Weights, rank
+
+CONFIGS: dict[str, tuple[Weights, str]] = {
+    "ours": (Weights(), "score"),
+    "dense-only baseline": (DENSE_ONLY, "score"),
+    "lexical-only baseline (BM25)": (LEXICAL_ONLY, "score"),
+    "ours without classifier": (Weights(classifier=0.0), "score"),
+    "ours without lexical": (Weights(lexical=0.0), "score"),
+    "ours without aggregation (top 1)": (Weights(top=1), "score"),
+    "ours, margin as confidence": (Weights(), "margin"),
+}
+
+
+class EvalDataError(ValueError):
+    """An evaluation file is missing, empty or malformed; the message names file and line."""
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    label: str | None
+
+
+@dataclass(frozen=True)
+class Scores:
+    name: str
+    accuracy: float
+    recall_at_5: float
+    mrr: float
+    oos_recall: float | None
+    abstention_rate: float
+    queries_per_second: float
+    threshold: float
+    in_scope: int
+    out_of_scope: int
+
+
+def _lines(path: Path) -> list[tuple[int, dict]]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise EvalDataError(f"{path}: cannot read: {error.strerror}") from None
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append((number, json.loads(line)))
+            except ValueError:
+                raise EvalDataError(f"{path}:{number}: not valid JSON") from None
+    if not rows:
+        raise EvalDataError(f"{path}: no entries")
+    return rows
+
+
+def write_kb(path: Path, folder: Path) -> None:
+    """Turn each KB line into a Markdown article with front matter under folder."""
+    for number, row in _lines(path):
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not row.get("title") \
+                or not isinstance(row.get("questions", []), list):
+            raise EvalDataError(f"{path}:{number}: needs id, title and a list of questions")
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", row["id"])
+        meta = {"title": str(row["title"]), "url": f"kb:{row['id']}", "questions": row.get("questions", [])}
+        body = row.get("body") or f"# {row['title']}"
+        (folder / f"{slug}.md").write_text(f"---\n{yaml.safe_dump(meta)}---\n{body}\n", encoding="utf-8")
+
+
+def load_queries(path: Path) -> list[Query]:
+    """Read `{query, label}` lines; label null marks an out-of-scope query."""
+    queries = []
+    for number, row in _lines(path):
+        if not isinstance(row, dict) or not isinstance(row.get("query"), str) or "label" not in row:
+            raise EvalDataError(f"{path}:{number}: needs \"query\" and \"label\" (null for out of scope)")
+        queries.append(Query(row["query"], row["label"]))
+    return queries
+
+
+def build_index(kb_path: Path, embedder: Embedder, chunk_chars: int = 900) -> index_store.Index:
+    """Build, save and reload an index for the KB file in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="quietdesk-eval-") as folder:
+        articles_dir = Path(folder) / "knowledge"
+        articles_dir.mkdir()
+        write_kb(kb_path, articles_dir)
+        built = index_store.build(load_articles(articles_dir), embedder, chunk_chars)
+        index_store.save(built, Path(folder) / "index")
+        return index_store.load(Path(folder) / "index")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One query through one configuration: what it answered, how sure, where the gold ranked."""
+
+    answered: str | None  # article url, or None when it abstained
+    confidence: float
+    gold_rank: int | None  # 1-based; None for out-of-scope queries
+
+
+def run_queries(index: index_store.Index, vectors: np.ndarray, queries: list[Query], weights: Weights,
+                confidence: str, threshold: float) -> tuple[list[Outcome], float]:
+    """Answer every query as the chat pipeline would; return outcomes and seconds spent ranking."""
+    outcomes, started = [], time.perf_counter()
+    for query, vector in zip(queries, vectors):
+        hits = rank(index, vector, query.text, limit=index.articles, weights=weights)
+        sure = hits[0].score - hits[1].score if confidence == "margin" and len(hits) > 1 else hits[0].score
+        answer = compose(hits, None, threshold if confidence == "score" else -1.0)
+        answered = None if answer.handoff_offered or sure < threshold else hits[0].url
+        gold = f"kb:{query.label}" if query.label is not None else None
+        place = next((i for i, h in enumerate(hits, 1) if h.url == gold), None) if gold else None
+        outcomes.append(Outcome(answered, sure, place))
+    return outcomes, time.perf_counter() - started
+
+
+def fit_threshold(outcomes: list[Outcome], queries: list[Query]) -> float:
+    """Pick the threshold that maximises accuracy with out-of-scope counted as a class."""
+    pairs = [(o.confidence, o.gold_rank == 1, q.label is None) for o, q in zip(outcomes, queries)]
+    best, best_correct = 0.0, -1
+    for candidate in sorted({0.0} | {c for c, _, _ in pairs}):
+        correct = sum((c >= candidate and top) or (c < candidate and oos) for c, top, oos in pairs)
+        if correct > best_correct:
+            best, best_correct = candidate, correct
+    return best
+
+
+def score(name: str, outcomes: list[Outcome], queries: list[Query], seconds: float,
+          threshold: float) -> Scores:
+    """Summarise outcomes by the rules in shared/eval/README.md."""
+    inside = [(o, q) for o, q in zip(outcomes, queries) if q.label is not None]
+    outside = [o for o, q in zip(outcomes, queries) if q.label is None]
+    share = (lambda items, test: sum(map(test, items)) / len(items) if items else 0.0)
+    return Scores(
+        name=name,
+        accuracy=share(inside, lambda p: p[0].answered == f"kb:{p[1].label}"),
+        recall_at_5=share(inside, lambda p: (p[0].gold_rank or 10**9) <= 5),
+        mrr=share(inside, lambda p: 1 / p[0].gold_rank if p[0].gold_rank else 0.0),
+        oos_recall=share(outside, lambda o: o.answered is None) if outside else None,
+        abstention_rate=share(inside, lambda p: p[0].answered is None),
+        queries_per_second=len(queries) / seconds if seconds else 0.0,
+        threshold=threshold, in_scope=len(inside), out_of_scope=len(outside))
+
+
+def evaluate(kb: Path, queries_path: Path, dev_path: Path | None, embedder: Embedder,
+             configs: dict[str, tuple[Weights, str]] = CONFIGS) -> list[Scores]:
+    """Score every configuration on the queries, each with its threshold fitted on dev (if given)."""
+    index = build_index(kb, embedder)
+    queries, dev = load_queries(queries_path), load_queries(dev_path) if dev_path else []
+    known = {c.url for c in index.chunks}
+    unknown = sorted({q.label for q in queries + dev if q.label is not None and f"kb:{q.label}" not in known})
+    if unknown:
+        raise EvalDataError(f"labels not in the KB: {', '.join(unknown[:5])}")
+    started = time.perf_counter()
+    vectors = embedder.encode([q.text for q in queries])
+    encode_seconds = time.perf_counter() - started
+    dev_vectors = embedder.encode([q.text for q in dev]) if dev else None
+    results = []
+    for name, (weights, confidence) in configs.items():
+        threshold = 0.0
+        if dev:
+            threshold = fit_threshold(run_queries(index, dev_vectors, dev, weights, confidence, 0.0)[0], dev)
+        outcomes, seconds = run_queries(index, vectors, queries, weights, confidence, threshold)
+        results.append(score(name, outcomes, queries, seconds + encode_seconds, threshold))
+    return results
+
+
+def format_table(results: list[Scores]) -> str:
+    """Render the results as an aligned text table."""
+    lines = [f"{'engine':36} {'accuracy':>8} {'R@5':>6} {'MRR':>6} {'OOS rec':>7} {'abstain':>7} "
+             f"{'q/s':>6} {'thresh':>6}"]
+    for r in results:
+        oos = f"{r.oos_recall:.3f}" if r.oos_recall is not None else "-"
+        lines.append(f"{r.name:36} {r.accuracy:8.4f} {r.recall_at_5:6.3f} {r.mrr:6.3f} {oos:>7} "
+                     f"{r.abstention_rate:7.3f} {r.queries_per_second:6.0f} {r.threshold:6.3f}")
+    first = results[0]
+    lines.append(f"({first.in_scope} in-scope and {first.out_of_scope} out-of-scope queries; thresholds "
+                 f"fitted on dev only; q/s includes encoding)")
+    return "\n".join(lines)
