@@ -13,6 +13,7 @@ from app.bench import bench_cli
 from app.config import ConfigError
 from app.db import DatabaseKeyError, SchemaError, get_db, migrate_app
 from app.engines import ensure_index
+from app.evaluation import eval_cli
 from app.privacy.retention import purge
 from app.retrieval.articles import ArticleError
 from app.retrieval.embedder import ModelError
@@ -53,6 +54,7 @@ def cli() -> None:
 
 cli.add_command(make_command(_create_app, _prepare))
 cli.add_command(bench_cli)
+cli.add_command(eval_cli)
 
 if __name__ == "__main__":
     cli()

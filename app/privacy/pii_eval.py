@@ -83,6 +83,8 @@ def score(mask_fn: MaskFn, cases: Sequence[Case]) -> Scores:
     support: dict[str, int] = {}
     inside = masked_total = 0
     timings = []
+    if cases:  # latency is measured with the engine loaded: one untimed call first
+        list(mask_fn(cases[0].text))
     for case in cases:
         started = time.perf_counter()
         spans = list(mask_fn(case.text))

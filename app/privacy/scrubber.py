@@ -95,7 +95,8 @@ def _stems(word: str) -> list[str]:
                      and len(word) - len(end) >= 3]
 
 
-def build_analyzer(spacy_model: str = DEFAULT_MODEL, extra_patterns: Mapping[str, str] = {}) -> AnalyzerEngine:
+def build_analyzer(spacy_model: str = DEFAULT_MODEL,
+                   extra_patterns: Mapping[str, str] = {}) -> AnalyzerEngine:
     """Build Presidio with the default recognizers, ours, and the operator's NAME → regex patterns."""
     use_offline_tldextract()
     nlp_engine = _nlp_engine(spacy_model, NER_CONFIGURATION, UNUSED_PIPES)
@@ -109,7 +110,8 @@ def build_analyzer(spacy_model: str = DEFAULT_MODEL, extra_patterns: Mapping[str
         registry.add_recognizer(recognizer)
     for entity, pattern in extra_patterns.items():
         registry.add_recognizer(recognizers.operator_recognizer(entity, pattern))
-    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, context_aware_enhancer=WindowContextEnhancer())
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine,
+                          context_aware_enhancer=WindowContextEnhancer())
 
 
 def build_stock_analyzer(spacy_model: str = DEFAULT_MODEL) -> AnalyzerEngine:
@@ -133,9 +135,11 @@ def normalise(entity_type: str, value: str) -> str:
     if entity_type == "PHONE_NUMBER":
         try:
             number = phonenumbers.parse(value, "US")
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         except phonenumbers.NumberParseException:
-            return re.sub(r"\D", "", value)
+            number = None
+        if number is not None and phonenumbers.is_possible_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return re.sub(r"\D", "", value)
     return " ".join(value.split()).lower()
 
 
@@ -234,7 +238,9 @@ class Scrubber:
         findings, pieces, cursor = [], [], 0
         for found in self.detect(text):
             key = fingerprint(self.key, found.entity_type, text[found.start:found.end])
-            label = placeholders.get(key) or placeholders.setdefault(key, _label(found.entity_type, placeholders))
+            if key not in placeholders:
+                placeholders[key] = _label(found.entity_type, placeholders)
+            label = placeholders[key]
             findings.append(Finding(found.entity_type, found.start, found.end, label, key))
             pieces += [text[cursor:found.start], label]
             cursor = found.end

@@ -23,7 +23,7 @@ from app.chat.answer import compose
 from app.retrieval import index as index_store
 from app.retrieval.articles import load_articles
 from app.retrieval.embedder import Embedder
-from app.retrieval.search import DENSE_ONLY, LEXICAL_ONLY, Weights, rank
+from app.retrieval.search import DENSE_ONLY, LEXICAL_ONLY, Weights, article_scores, top_hits
 
 CONFIGS: dict[str, tuple[Weights, str]] = {
     "ours": (Weights(), "score"),
@@ -77,6 +77,17 @@ def _lines(path: Path) -> list[tuple[int, dict]]:
     return rows
 
 
+def check_files(kb: Path, queries: Path, dev: Path | None) -> None:
+    """Parse every input file once, so bad data is reported before any model loads."""
+    with tempfile.TemporaryDirectory(prefix="quietdesk-eval-check-") as folder:
+        write_kb(kb, Path(folder))
+    ids = {row["id"] for _, row in _lines(kb)}
+    labelled = load_queries(queries) + (load_queries(dev) if dev else [])
+    unknown = sorted({q.label for q in labelled if q.label is not None and q.label not in ids})
+    if unknown:
+        raise EvalDataError(f"labels not in the KB: {', '.join(map(str, unknown[:5]))}")
+
+
 def write_kb(path: Path, folder: Path) -> None:
     """Turn each KB line into a Markdown article with front matter under folder."""
     for number, row in _lines(path):
@@ -93,7 +104,8 @@ def load_queries(path: Path) -> list[Query]:
     """Read `{query, label}` lines; label null marks an out-of-scope query."""
     queries = []
     for number, row in _lines(path):
-        if not isinstance(row, dict) or not isinstance(row.get("query"), str) or "label" not in row:
+        if not isinstance(row, dict) or not isinstance(row.get("query"), str) or "label" not in row \
+                or not isinstance(row["label"], (str, type(None))):
             raise EvalDataError(f"{path}:{number}: needs \"query\" and \"label\" (null for out of scope)")
         queries.append(Query(row["query"], row["label"]))
     return queries
@@ -123,13 +135,15 @@ def run_queries(index: index_store.Index, vectors: np.ndarray, queries: list[Que
                 confidence: str, threshold: float) -> tuple[list[Outcome], float]:
     """Answer every query as the chat pipeline would; return outcomes and seconds spent ranking."""
     outcomes, started = [], time.perf_counter()
+    number = {url: i for i, url in enumerate(index.chunks[r].url for r in index.first_rows)}
     for query, vector in zip(queries, vectors):
-        hits = rank(index, vector, query.text, limit=index.articles, weights=weights)
+        scores = article_scores(index, vector, query.text, weights)
+        hits = top_hits(index, scores, 2)
         sure = hits[0].score - hits[1].score if confidence == "margin" and len(hits) > 1 else hits[0].score
         answer = compose(hits, None, threshold if confidence == "score" else -1.0)
         answered = None if answer.handoff_offered or sure < threshold else hits[0].url
-        gold = f"kb:{query.label}" if query.label is not None else None
-        place = next((i for i, h in enumerate(hits, 1) if h.url == gold), None) if gold else None
+        gold = number.get(f"kb:{query.label}") if query.label is not None else None
+        place = 1 + int((scores > scores[gold]).sum()) if gold is not None else None
         outcomes.append(Outcome(answered, sure, place))
     return outcomes, time.perf_counter() - started
 
@@ -165,12 +179,9 @@ def score(name: str, outcomes: list[Outcome], queries: list[Query], seconds: flo
 def evaluate(kb: Path, queries_path: Path, dev_path: Path | None, embedder: Embedder,
              configs: dict[str, tuple[Weights, str]] = CONFIGS) -> list[Scores]:
     """Score every configuration on the queries, each with its threshold fitted on dev (if given)."""
+    check_files(kb, queries_path, dev_path)
     index = build_index(kb, embedder)
     queries, dev = load_queries(queries_path), load_queries(dev_path) if dev_path else []
-    known = {c.url for c in index.chunks}
-    unknown = sorted({q.label for q in queries + dev if q.label is not None and f"kb:{q.label}" not in known})
-    if unknown:
-        raise EvalDataError(f"labels not in the KB: {', '.join(unknown[:5])}")
     started = time.perf_counter()
     vectors = embedder.encode([q.text for q in queries])
     encode_seconds = time.perf_counter() - started

@@ -85,7 +85,11 @@ def article_scores(index: Index, query: np.ndarray, text: str, weights: Weights 
 
 def rank(index: Index, query: np.ndarray, text: str, limit: int = 5, weights: Weights = Weights()) -> list[Hit]:
     """Return up to limit articles, best first."""
-    scores = article_scores(index, query, text, weights)
+    return top_hits(index, article_scores(index, query, text, weights), limit)
+
+
+def top_hits(index: Index, scores: np.ndarray, limit: int) -> list[Hit]:
+    """Turn article scores into up to limit hits, best first."""
     hits = []
     for number in np.argsort(-scores, kind="stable")[:limit]:
         first = index.chunks[index.first_rows[number]]

