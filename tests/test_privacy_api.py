@@ -180,3 +180,22 @@ def test_purge_deletes_only_expired_visitors_and_conversations(app, client, visi
     assert rows(app, "SELECT count(*) FROM messages") == [(0,)]
     assert db.execute("PRAGMA secure_delete").fetchone()[0] == 1
     assert purge(db, 30).visitors == 0
+
+
+def test_serving_workers_purge_in_the_background(instance, scrubber, embedder, kb_index):
+    import time
+
+    from app import create_app
+    app = create_app({"INSTANCE": str(instance), "SCRUBBER": scrubber, "EMBEDDER": embedder,
+                      "INDEX": kb_index, "BACKGROUND_PURGE": True, "PURGE_INTERVAL_MINUTES": 0.005})
+    try:
+        expired = Visitor(app.test_client())
+        db = connect(app.config["DB_PATH"], app.extensions["db_key"])
+        db.execute("UPDATE visitors SET last_seen_at = '2020-01-01T00:00:00.000Z'")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and rows(app, "SELECT count(*) FROM visitors") != [(0,)]:
+            time.sleep(0.2)
+        assert rows(app, "SELECT count(*) FROM visitors") == [(0,)]
+        assert app.test_client().get("/api/v1/consent", headers=expired.auth).status_code == 401
+    finally:
+        app.extensions["purge_stop"].set()
