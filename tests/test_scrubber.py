@@ -7,8 +7,14 @@ import socket
 import pytest
 from presidio_analyzer import RecognizerResult
 
-from app.privacy.scrubber import (Scrubber, build_analyzer, fingerprint, normalise, resolve,
-                                  use_offline_tldextract)
+from app.privacy.scrubber import (
+    Scrubber,
+    build_analyzer,
+    fingerprint,
+    normalise,
+    resolve,
+    use_offline_tldextract,
+)
 
 KEY = b"test-subject-key"
 ORDER_PATTERN = r"\bLL-\d{6}\b"
@@ -157,8 +163,14 @@ def test_fingerprint_is_a_keyed_hash_of_the_normalised_value():
 
 
 def test_overlaps_resolve_to_one_span_each_without_nesting():
-    results = [RecognizerResult("PERSON", 0, 10, 0.85), RecognizerResult("PERSON", 0, 4, 0.9),
-               RecognizerResult("PHONE_NUMBER", 5, 15, 0.5), RecognizerResult("LOCATION", 20, 30, 0.85),
-               RecognizerResult("STREET_ADDRESS", 18, 32, 0.4)]
-    assert [(d.entity_type, d.start, d.end) for d in resolve(results)] == [
-        ("PERSON", 0, 5), ("PHONE_NUMBER", 5, 15), ("STREET_ADDRESS", 18, 32)]
+    text = "Ring 020 7946 0958 at 1 Main Street"
+    results = [RecognizerResult("ORGANIZATION", 0, 18, 0.85), RecognizerResult("PERSON", 0, 4, 0.9),
+               RecognizerResult("PHONE_NUMBER", 5, 18, 0.5), RecognizerResult("LOCATION", 24, 35, 0.85),
+               RecognizerResult("STREET_ADDRESS", 22, 35, 0.4)]
+    assert [(d.entity_type, text[d.start:d.end]) for d in resolve(text, results)] == [
+        ("ORGANIZATION", "Ring"), ("PHONE_NUMBER", "020 7946 0958"), ("STREET_ADDRESS", "1 Main Street")]
+
+
+def test_a_number_inside_a_guessed_organisation_keeps_its_phone_type(scrubber):
+    scrubbed = scrubber.scrub("Ring 020 7946 0958 for the shop")
+    assert "<PHONE_NUMBER_1>" in scrubbed.text and "7946" not in scrubbed.text

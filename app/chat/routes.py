@@ -54,6 +54,12 @@ def post_message(conversation_id: str):
                    handoff_offered=reply.handoff_offered, message_id=reply.message_id)
 
 
+@bp.get("/conversations/<conversation_id>/messages")
+def get_messages(conversation_id: str):
+    conversation = owned_conversation(conversation_id)
+    return jsonify(conversation_id=conversation.id, messages=sessions.history(conversation))
+
+
 @bp.post("/messages/<message_id>/feedback")
 def post_feedback(message_id: str):
     visitor = bearer_visitor()

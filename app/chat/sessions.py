@@ -53,3 +53,8 @@ def rate(visitor: Visitor, message_id: str, rating: str) -> bool:
 def request_handoff(conversation: transcripts.Conversation) -> tuple[int, bool]:
     """Ask for a human on this conversation; it appears in the console's handoff queue."""
     return transcripts.request_handoff(get_db(), conversation.id)
+
+
+def history(conversation: transcripts.Conversation) -> list[dict]:
+    """Return the conversation's stored messages (none unless transcripts were consented)."""
+    return transcripts.messages_of(get_db(), conversation.id)

