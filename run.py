@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Mapping
+from typing import Any, Mapping, NoReturn
 
 import click
 from flask import Flask
@@ -25,13 +25,17 @@ STARTUP_ERRORS = (ConfigError, DatabaseKeyError, SchemaError, ModelError, IndexL
                   OSError)
 
 
+def _refuse_to_start(error: Exception) -> NoReturn:
+    click.echo(f"quietdesk: cannot start: {error}", err=True)
+    sys.exit(2)
+
+
 def _create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app, turning a start-up failure into one clear line and exit status 2."""
     try:
         return create_app(test_config)
     except STARTUP_ERRORS as error:
-        click.echo(f"quietdesk: cannot start: {error}", err=True)
-        sys.exit(2)
+        _refuse_to_start(error)
 
 
 def _prepare(app: Flask) -> None:
@@ -42,8 +46,7 @@ def _prepare(app: Flask) -> None:
             purge(get_db(), app.config["RETENTION_DAYS"])
         ensure_index(app)
     except STARTUP_ERRORS as error:
-        click.echo(f"quietdesk: cannot start: {error}", err=True)
-        sys.exit(2)
+        _refuse_to_start(error)
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: _create_app({"LAZY": True}),
