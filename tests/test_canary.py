@@ -9,6 +9,7 @@ import apsw
 import pytest
 
 from app.bench import start_server
+from app.db import connect, raw_key
 from tests.conftest import call
 
 PASSPHRASE = "canary test passphrase"
@@ -95,6 +96,9 @@ def test_canaries_never_reach_disk_or_logs_and_erasure_leaves_nothing(served):
     assert list(db.execute("SELECT count(*) FROM subject_keys")) == [(0,)]
     assert list(db.execute("SELECT count(*) FROM messages WHERE conversation_id = ?",
                            (other["conversation_id"],))) == [(2,)]
+    ours = connect(instance / "quietdesk.db", raw_key(instance / "quietdesk.db", PASSPHRASE))
+    assert ours.execute("PRAGMA secure_delete").fetchone()[0] == 1
+    ours.close()
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)
     assert_no_canary_anywhere(instance, log_path)

@@ -188,3 +188,41 @@ def test_keyboard_only(browser, page_url):
     assert page.get_by_role("dialog").is_hidden()
     focused = page.evaluate("document.getElementById('quietdesk-widget').shadowRoot.activeElement.getAttribute('aria-label')")
     assert focused == "Open chat"
+
+
+def test_network_failure_shows_a_clear_message_and_retry_works(browser, page_url, api):
+    page = browser.new_page()
+    page.goto(page_url)
+    page.get_by_role("button", name="Open chat").click()
+    page.get_by_role("button", name="Start chatting").click()
+    page.route("**/messages", lambda route: route.abort())
+    page.get_by_role("textbox", name="Your message").fill("Is shipping free?")
+    page.keyboard.press("Enter")
+    page.get_by_text("We couldn't reach the assistant").wait_for()
+    page.unroute("**/messages")
+    page.get_by_role("button", name="Retry").click()
+    bot_messages(page).first.wait_for()
+    assert "$50" in bot_messages(page).first.inner_text()
+
+
+def test_rate_limited_reply_says_so(browser, page_url):
+    page = browser.new_page()
+    page.goto(page_url)
+    page.get_by_role("button", name="Open chat").click()
+    page.get_by_role("button", name="Start chatting").click()
+    page.route("**/messages", lambda route: route.fulfill(
+        status=429, content_type="application/json", body='{"error": "rate_limited", "message": "slow down"}'))
+    page.get_by_role("textbox", name="Your message").fill("hello")
+    page.keyboard.press("Enter")
+    page.get_by_text("Too many messages at once").wait_for()
+
+
+def test_german_strings_from_data_language(browser, host_page, api):
+    folder, origin = host_page
+    (folder / "de.html").write_text(f"<!doctype html><html lang='de'><body><script src='{api}/widget.js' "
+                                    f"data-language='de' async></script></body></html>")
+    page = browser.new_page()
+    page.goto(origin + "/de.html")
+    page.get_by_role("button", name="Chat öffnen").click()
+    page.get_by_role("button", name="Chat beginnen").wait_for()
+    assert page.get_by_role("checkbox", name="Mein Gespräch speichern").is_visible()
