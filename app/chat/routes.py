@@ -34,9 +34,9 @@ def message_text(body: dict[str, Any]) -> str:
     return text.strip()
 
 
-def owned_conversation(conversation_id: str):
-    """Authenticate the visitor and return their conversation, or raise 401/404."""
-    visitor = bearer_visitor()
+def owned_conversation(conversation_id: str, visitor: sessions.Visitor | None = None):
+    """Return the (authenticated) visitor's conversation, or raise 401/404."""
+    visitor = visitor or bearer_visitor()
     conversation = sessions.owned_conversation(visitor, conversation_id)
     if conversation is None:
         raise ApiError("not_found", "No such conversation for this visitor.")
@@ -45,9 +45,9 @@ def owned_conversation(conversation_id: str):
 
 @bp.post("/conversations/<conversation_id>/messages")
 def post_message(conversation_id: str):
-    bearer_visitor()  # 401 before validating the body
+    visitor = bearer_visitor()  # 401 before validating the body
     text = message_text(json_body())
-    conversation = owned_conversation(conversation_id)
+    conversation = owned_conversation(conversation_id, visitor)
     reply = current_app.extensions["pipeline"].turn(conversation, text)
     return jsonify(answer=reply.answer, confidence=reply.confidence,
                    sources=[{"title": s.title, "url": s.url} for s in reply.sources],

@@ -139,9 +139,12 @@ def run_queries(index: index_store.Index, vectors: np.ndarray, queries: list[Que
     for query, vector in zip(queries, vectors):
         scores = article_scores(index, vector, query.text, weights)
         hits = top_hits(index, scores, 2)
-        sure = hits[0].score - hits[1].score if confidence == "margin" and len(hits) > 1 else hits[0].score
-        answer = compose(hits, None, threshold if confidence == "score" else -1.0)
-        answered = None if answer.handoff_offered or sure < threshold else hits[0].url
+        if confidence == "score":  # the chat pipeline's own decision
+            sure = hits[0].score
+            answered = None if compose(hits, None, threshold).handoff_offered else hits[0].url
+        else:  # ablation: best minus second-best
+            sure = hits[0].score - (hits[1].score if len(hits) > 1 else 0.0)
+            answered = hits[0].url if sure >= threshold else None
         gold = number.get(f"kb:{query.label}") if query.label is not None else None
         place = 1 + int((scores > scores[gold]).sum()) if gold is not None else None
         outcomes.append(Outcome(answered, sure, place))
