@@ -15,6 +15,7 @@ from flask import Flask
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, logging, errors, database, engines, then the HTTP areas."""
     from app import api, config, db, engines, errors, health, logs, widget
+    from app.admin import cli as admin_cli
     from app.chat import routes as chat_routes
     from app.privacy import retention, routes as privacy_routes
 
@@ -32,6 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     engines.init_app(app)
     retention.init_app(app)
     widget.init_app(app)
+    admin_cli.init_app(app)
     for blueprint in (chat_routes.bp, privacy_routes.bp, health.bp, api.bp):
         app.register_blueprint(blueprint)
     return app

@@ -21,7 +21,7 @@ def test_every_error_code_is_documented(code):
     assert re.search(rf"^\| `{code}` \| {CODES[code][0]} \|", README, re.MULTILINE)
 
 
-@pytest.mark.parametrize("command", ["serve", "db migrate", "index build", "purge", "eval retrieval", "eval pii", "bench http"])
+@pytest.mark.parametrize("command", ["serve", "db migrate", "index build", "purge", "admin create", "audit verify", "eval retrieval", "eval pii", "bench http"])
 def test_every_command_is_documented(command):
     assert f"python run.py {command}" in README
 

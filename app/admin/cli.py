@@ -1,0 +1,50 @@
+"""Console commands: `run.py admin create` and `run.py audit verify`."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.admin import accounts, audit
+from app.db import get_db
+
+admin_cli = AppGroup("admin", help="Support-team accounts.")
+audit_cli = AppGroup("audit", help="Audit log commands.")
+
+
+def _read_password() -> str:
+    """Prompt twice on a terminal; otherwise read one line from standard input (scripted setups)."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@admin_cli.command("create")
+@click.option("--email", required=True, help="Login email of the new account.")
+@click.option("--role", type=click.Choice(accounts.ROLES), default="admin", show_default=True)
+def create_command(email: str, role: str) -> None:
+    """Create a console account; the password is prompted for, or read from standard input."""
+    try:
+        user = accounts.create_user(get_db(), email, role, _read_password())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {user.role} account {user.email}")
+
+
+@audit_cli.command("verify")
+def verify_command() -> None:
+    """Check the audit log's hash chain; exit 1 naming the first broken row."""
+    db = get_db()
+    broken = audit.first_broken(db)
+    if broken is not None:
+        raise click.ClickException(f"audit log broken at row {broken}: edited, deleted or reordered")
+    count = db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    click.echo(f"audit log intact: {count} entries")
+
+
+def init_app(app: Flask) -> None:
+    """Register the console's commands."""
+    app.cli.add_command(admin_cli)
+    app.cli.add_command(audit_cli)

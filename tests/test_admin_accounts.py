@@ -1,0 +1,84 @@
+"""Console accounts and the audit log: password policy, scripted creation, DB-counted throttling,
+server-side session invalidation, and tamper-evident audit entries."""
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from app.admin import accounts, audit
+from app.db import connect
+
+GOOD = "violet-harbour-lantern-42"
+
+
+def open_db(app):
+    return connect(app.config["DB_PATH"], app.extensions["db_key"])
+
+
+def test_admin_create_reads_the_password_from_stdin(app, runner):
+    result = runner.invoke(args=["admin", "create", "--email", "Ops@Example.com", "--role", "reviewer"],
+                           input=GOOD + "\n")
+    assert result.exit_code == 0 and "created reviewer account" in result.output
+    db = open_db(app)
+    user = accounts.verify_password(db, "ops@example.com", GOOD)
+    assert user is not None and user.role == "reviewer"
+    stored = db.execute("SELECT password_hash FROM admin_users").fetchone()[0]
+    assert stored.startswith("pbkdf2:sha256:600000$") and GOOD not in stored
+
+
+def test_password_is_never_an_argument(runner):
+    result = runner.invoke(args=["admin", "create", "--email", "a@example.com", "--password", GOOD])
+    assert result.exit_code == 2 and "No such option" in result.output
+
+
+@pytest.mark.parametrize("password, reason", [
+    ("short-pw-1", "at least 12"), ("password1234", "too common"), ("aaaaaaaaaaaaaa", "too common"),
+    ("jane.doe-secret-1", "too common"),
+])
+def test_weak_passwords_are_rejected(runner, password, reason):
+    result = runner.invoke(args=["admin", "create", "--email", "jane.doe@example.com"], input=password + "\n")
+    assert result.exit_code == 1 and reason in result.output
+
+
+def test_duplicate_account_is_refused(runner):
+    runner.invoke(args=["admin", "create", "--email", "a@example.com"], input=GOOD + "\n")
+    again = runner.invoke(args=["admin", "create", "--email", "A@example.com"], input=GOOD + "\n")
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_unknown_user_wrong_password_and_disabled_all_fail_alike(app):
+    db = open_db(app)
+    user = accounts.create_user(db, "b@example.com", "admin", GOOD)
+    assert accounts.verify_password(db, "nobody@example.com", GOOD) is None
+    assert accounts.verify_password(db, "b@example.com", GOOD + "x") is None
+    accounts.bump_session(db, user.id, disabled=True)
+    assert accounts.verify_password(db, "b@example.com", GOOD) is None
+    assert accounts.find(db, user.id).session_version == user.session_version + 1
+
+
+def test_login_failures_are_counted_across_app_instances(app, instance, scrubber, embedder, kb_index):
+    other = create_app({"INSTANCE": str(instance), "SCRUBBER": scrubber, "EMBEDDER": embedder, "INDEX": kb_index})
+    for _ in range(3):
+        accounts.record_failure(open_db(app), "c@example.com")
+    accounts.record_failure(open_db(other), "C@example.com")
+    assert accounts.recent_failures(open_db(other), "c@example.com", 15) == 4
+    assert accounts.recent_failures(open_db(app), "d@example.com", 15) == 0
+
+
+def test_audit_chain_verifies_and_reports_the_first_tampered_row(app, runner):
+    db = open_db(app)
+    for action in ("view_conversation", "export_subject", "erase_subject"):
+        audit.record(db, "user:1", action, "visitor:7")
+    assert runner.invoke(args=["audit", "verify"]).output.strip() == "audit log intact: 3 entries"
+    db.execute("UPDATE audit_log SET subject = 'visitor:8' WHERE id = 2")
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "broken at row 2" in result.output
+
+
+def test_deleting_an_audit_row_breaks_the_chain(app):
+    db = open_db(app)
+    for action in ("a", "b", "c"):
+        audit.record(db, "user:1", action, "visitor:1")
+    db.execute("DELETE FROM audit_log WHERE id = 2")
+    assert audit.first_broken(db) == 3
+    assert [e.action for e in audit.entries(db)] == ["c", "a"]
