@@ -55,6 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_REQUEST_BYTES", 65536, "Largest request body accepted (413 request_too_large above)."),
     Setting("CORS_ORIGINS", "", "Comma-separated origins (https://shop.example) of sites that may embed "
             "the widget and call the API from the browser. Empty: only this server's own pages."),
+    Setting("SECURE_COOKIES", False, "Mark console cookies Secure (turn on when served over HTTPS)."),
     Setting("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
