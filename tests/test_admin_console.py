@@ -76,3 +76,26 @@ def test_disabling_a_user_ends_their_session(app, admin_user):
     assert client.get("/admin/").status_code == 200
     accounts.bump_session(connect(app.config["DB_PATH"], app.extensions["db_key"]), admin_user.id, disabled=True)
     assert client.get("/admin/").status_code == 302
+
+
+def test_reviewer_reads_scrubbed_conversations_and_each_view_is_audited(app, client):
+    from app.admin import audit
+    from tests.conftest import Visitor
+    db = connect(app.config["DB_PATH"], app.extensions["db_key"])
+    accounts.create_user(db, "rev@example.com", "reviewer", PASSWORD)
+    visitor = Visitor(app.test_client())
+    visitor.consent(transcripts=True)
+    visitor.say("My email is dana.whitlock@example.org, is shipping free?")
+    assert client.get(f"/admin/conversations/{visitor.conversation_id}").status_code == 302  # anonymous
+    sign_in(client, "rev@example.com")
+    listing = client.get("/admin/conversations").get_data(as_text=True)
+    assert visitor.conversation_id in listing
+    page = client.get(f"/admin/conversations/{visitor.conversation_id}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "&lt;EMAIL_ADDRESS_1&gt;" in text and "dana.whitlock" not in text
+    assert "Shipping options" in text and page.headers["Cache-Control"] == "no-store"
+    assert client.get("/admin/conversations/nope").status_code == 404
+    actions = [(e.action, e.subject) for e in audit.entries(db)]
+    assert ("view_conversation", f"conversation:{visitor.conversation_id}") in actions
+    assert ("list_conversations", "page:1") in actions
+    assert audit.first_broken(db) is None

@@ -1,9 +1,18 @@
-"""Console use cases: sign in with throttling, sign out everywhere, the handoff queue size."""
+"""Console use cases: sign in with throttling, sign out everywhere, review conversations.
+
+Every read of customer data here writes an audit entry naming the console user and the subject
+by internal id.
+"""
 from __future__ import annotations
 
-from app.admin import accounts
+from typing import Any
+
+from app.admin import accounts, audit
 from app.admin.auth import THROTTLE_FAILURES, THROTTLE_MINUTES, ConsoleUser
+from app.chat import transcripts
 from app.db import get_db
+
+PAGE_SIZE = 25
 
 
 def sign_in(email: str, password: str) -> ConsoleUser | None:
@@ -26,3 +35,20 @@ def sign_out(user: accounts.User) -> None:
 def open_handoffs() -> int:
     """Count handoffs waiting for a human."""
     return get_db().execute("SELECT count(*) FROM handoffs WHERE status != 'resolved'").fetchone()[0]
+
+
+def conversations(user: accounts.User, page: int) -> list[dict[str, Any]]:
+    """Return one page of conversation summaries, and audit the listing."""
+    db = get_db()
+    audit.record(db, f"user:{user.id}", "list_conversations", f"page:{page}")
+    return transcripts.summaries(db, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+
+
+def conversation(user: accounts.User, conversation_id: str) -> dict[str, Any] | None:
+    """Return one conversation with its scrubbed messages, and audit the view; None if unknown."""
+    db = get_db()
+    found = transcripts.find_conversation(db, conversation_id)
+    if found is None:
+        return None
+    audit.record(db, f"user:{user.id}", "view_conversation", f"conversation:{found.id}")
+    return {"id": found.id, "created_at": found.created_at, "messages": transcripts.messages_of(db, found.id)}

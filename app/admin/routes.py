@@ -1,7 +1,7 @@
 """Console pages under /admin: sign in, sign out, home."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.admin import console
@@ -37,3 +37,21 @@ def logout():
 @login_required
 def home():
     return render_template("admin/home.html", user=current_user.user, queue=console.open_handoffs())
+
+
+@bp.get("/conversations")
+@login_required
+def conversations():
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
+    return render_template("admin/conversations.html", rows=console.conversations(current_user.user, page),
+                           page=page, page_size=console.PAGE_SIZE)
+
+
+@bp.get("/conversations/<conversation_id>")
+@login_required
+def conversation(conversation_id: str):
+    found = console.conversation(current_user.user, conversation_id)
+    if found is None:
+        abort(404)
+    return render_template("admin/conversation.html", conversation=found)

@@ -140,3 +140,22 @@ def purge_conversations_before(db: sqlcipher3.Connection, cutoff: str) -> int:
             "WHERE conversation_id = conversations.id AND created_at >= :cutoff) AND NOT EXISTS (SELECT 1 "
             "FROM handoffs WHERE conversation_id = conversations.id AND created_at >= :cutoff)",
             {"cutoff": cutoff}).rowcount
+
+
+def summaries(db: sqlcipher3.Connection, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Return conversations that hold messages or a handoff, most recently active first."""
+    rows = db.execute(
+        "SELECT c.id, c.created_at, count(m.id) AS messages, max(m.created_at) AS last_message, "
+        "sum(f.rating = 'down') AS thumbs_down, sum(m.role = 'bot' AND m.handoff_offered) AS unanswered, "
+        "(SELECT status FROM handoffs h WHERE h.conversation_id = c.id ORDER BY h.id DESC LIMIT 1) AS handoff "
+        "FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id "
+        "LEFT JOIN feedback f ON f.message_id = m.id GROUP BY c.id "
+        "HAVING count(m.id) > 0 OR handoff IS NOT NULL "
+        "ORDER BY coalesce(max(m.created_at), c.created_at) DESC LIMIT ? OFFSET ?", (limit, offset))
+    return [dict(row) for row in rows]
+
+
+def find_conversation(db: sqlcipher3.Connection, conversation_id: str) -> Conversation | None:
+    """Return any conversation by id (console use only; visitors go through owned_conversation)."""
+    return _conversation(db.execute("SELECT id, visitor_id, created_at FROM conversations WHERE id = ?",
+                                    (conversation_id,)).fetchone())
