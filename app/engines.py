@@ -93,6 +93,6 @@ def init_app(app: Flask) -> None:
     logs.FILTER.use(lambda text: scrubber.scrub(text).text)
     embedder = app.config.get("EMBEDDER") or Embedder(app.config["EMBEDDING_MODEL"],
                                                       app.config["TORCH_THREADS"])
-    index = app.config.get("INDEX") or ensure_index(app, embedder)
+    index = (app.config.get("INDEX") or ensure_index(app, embedder)).prepare()
     app.extensions["embedder"] = embedder
     app.extensions["pipeline"] = Pipeline(scrubber, embedder, index, app.config["ANSWER_THRESHOLD"])

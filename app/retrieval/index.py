@@ -79,6 +79,13 @@ class Index:
             texts[chunk.article].append(chunk.text)
         return Lexical([" ".join(parts) for parts in texts.values()])
 
+    def prepare(self) -> Index:
+        """Build the derived lookups (BM25, article maps) now, so no visitor's request pays for them."""
+        # Reading a cached property builds and keeps it.
+        _ = (self.lexical, self.entry_article, self.first_rows, self._passages_by_article,
+             self._sentences_by_passage)
+        return self
+
     def rows_of(self, article: str) -> list[int]:
         """Return the rows of the article's passages."""
         return self._passages_by_article.get(article, [])
