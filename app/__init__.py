@@ -15,7 +15,7 @@ from flask import Flask
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, logging, errors, database, engines, then the HTTP areas."""
     from app import api, config, db, engines, errors, health, logs, widget
-    from app.admin import auth as admin_auth, cli as admin_cli, routes as admin_routes
+    from app.admin import auth as admin_auth, cli as admin_cli, manage_routes, routes as admin_routes
     from app.chat import routes as chat_routes
     from app.privacy import retention, routes as privacy_routes
 
@@ -35,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     widget.init_app(app)
     admin_cli.init_app(app)
     admin_auth.init_app(app)
-    for blueprint in (chat_routes.bp, privacy_routes.bp, health.bp, api.bp, admin_routes.bp):
+    for blueprint in (chat_routes.bp, privacy_routes.bp, health.bp, api.bp, admin_routes.bp,
+                      manage_routes.bp):
         app.register_blueprint(blueprint)
     return app

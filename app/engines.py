@@ -22,6 +22,7 @@ from app.retrieval import index as index_store
 from app.retrieval.articles import ArticleError, load_articles
 from app.retrieval.embedder import Embedder, ModelError, default_model
 from app.retrieval.index import IndexLoadError
+from app.retrieval.live import LiveIndex
 
 log = logging.getLogger(__name__)
 index_cli = AppGroup("index", help="Knowledge-base index commands.")
@@ -93,6 +94,8 @@ def init_app(app: Flask) -> None:
     logs.FILTER.use(lambda text: scrubber.scrub(text).text)
     embedder = app.config.get("EMBEDDER") or Embedder(app.config["EMBEDDING_MODEL"],
                                                       app.config["TORCH_THREADS"])
-    index = (app.config.get("INDEX") or ensure_index(app, embedder)).prepare()
+    injected = app.config.get("INDEX")
+    indexes = LiveIndex(injected.prepare()) if injected else LiveIndex(ensure_index(app, embedder).prepare(),
+                                                                         index_root(app))
     app.extensions["embedder"] = embedder
-    app.extensions["pipeline"] = Pipeline(scrubber, embedder, index, app.config["ANSWER_THRESHOLD"])
+    app.extensions["pipeline"] = Pipeline(scrubber, embedder, indexes, app.config["ANSWER_THRESHOLD"])

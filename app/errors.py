@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 CODES: dict[str, tuple[int, str]] = {
     "invalid_request": (400, "The request body must be a JSON object with the documented fields."),
     "unauthorized": (401, "A valid visitor token is required (Authorization: Bearer <token>)."),
+    "forbidden": (403, "Your account does not have access to this."),
     "not_found": (404, "No such resource."),
     "method_not_allowed": (405, "That method is not allowed here."),
     "message_too_long": (413, "The message is longer than the allowed maximum."),
@@ -25,7 +26,7 @@ CODES: dict[str, tuple[int, str]] = {
     "internal_error": (500, "Something went wrong on our side. Nothing you sent was lost."),
     "unavailable": (503, "The service is starting or degraded; retry shortly."),
 }
-_BY_STATUS = {400: "invalid_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+_BY_STATUS = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
               413: "request_too_large", 415: "unsupported_media_type", 503: "unavailable"}
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ status }}</title>
@@ -56,7 +57,12 @@ def _handle_api_error(error: ApiError):
 def _handle_http(error: HTTPException):
     status = error.code or 500
     code = _BY_STATUS.get(status, "internal_error" if status >= 500 else "invalid_request")
-    return _render(code, status, CODES[code][1])
+    message = CODES[code][1]
+    if not request.path.startswith("/api/") and error.description != type(error).description:
+        message = error.description  # a page's own explanation, e.g. abort(400, "Enter the date as …")
+    elif not request.path.startswith("/api/") and status == 400:
+        message = "That request was not valid. Go back, check the form and try again."
+    return _render(code, status, message)
 
 
 def _handle_unexpected(error: Exception):

@@ -65,3 +65,45 @@ def eval_pii(data: Path, as_json: bool) -> None:
     except (ValueError, OSError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(json.dumps(to_json(ours, stock), indent=2) if as_json else format_table(ours, stock))
+
+
+@eval_cli.command("gaps")
+@click.option("--queries", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="JSONL {query, label}; out-of-scope (null or 'oos') lines are skipped.")
+@click.option("--intents", default=20, show_default=True, help="How many labels to sample.")
+@click.option("--seed", default=0, show_default=True)
+def eval_gaps(queries: Path, intents: int, seed: int) -> None:
+    """Score the knowledge-gaps grouping against labelled intents, for several similarity thresholds.
+
+    Labels are sampled and given 1 to 12 questions each, since real gaps are uneven. Adjusted Rand
+    index, homogeneity (a group holds one intent) and completeness (an intent stays in one group).
+    """
+    import random
+
+    from sklearn.metrics import adjusted_rand_score, completeness_score, homogeneity_score
+
+    from app.retrieval.embedder import Embedder
+    from app.retrieval.grouping import SIMILARITY, group_similar
+
+    rows = [json.loads(line) for line in queries.read_text(encoding="utf-8").splitlines() if line.strip()]
+    by_label: dict[str, list[str]] = {}
+    for row in rows:
+        if row.get("label") not in (None, "oos"):
+            by_label.setdefault(row["label"], []).append(row["query"])
+    rng = random.Random(seed)
+    picked = rng.sample(sorted(by_label), min(intents, len(by_label)))
+    sample = [(label, q) for i, label in enumerate(sorted(picked)) for q in by_label[label][:1 + i % 12]]
+    settings = _settings()
+    vectors = Embedder(settings["EMBEDDING_MODEL"], settings["TORCH_THREADS"]).encode([q for _, q in sample])
+    truth = [label for label, _ in sample]
+    click.echo(f"{len(sample)} questions from {len(picked)} intents ({queries.name}, seed {seed})")
+    click.echo("similarity  groups  ARI    homogeneity  completeness")
+    for similarity in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65):
+        predicted = [0] * len(sample)
+        groups = group_similar(vectors, similarity)
+        for number, members in enumerate(groups):
+            for row in members:
+                predicted[row] = number
+        mark = "  <- product" if similarity == SIMILARITY else ""
+        click.echo(f"{similarity:<11} {len(groups):<7} {adjusted_rand_score(truth, predicted):.3f}  "
+                   f"{homogeneity_score(truth, predicted):.3f}        {completeness_score(truth, predicted):.3f}{mark}")

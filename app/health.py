@@ -22,6 +22,6 @@ def health():
     ready = all(v == "ok" for v in checks.values())
     body = {"status": "ok" if ready else "unavailable", "checks": checks}
     if pipeline is not None:
-        body["index"] = {"articles": pipeline.index.articles, "entries": len(pipeline.index.chunks),
-                         "built_at": pipeline.index.built_at}
+        index = pipeline.indexes.current()
+        body["index"] = {"articles": index.articles, "entries": len(index.chunks), "built_at": index.built_at}
     return jsonify(body), 200 if ready else 503

@@ -13,6 +13,7 @@ from app.evaluation import eval_cli
 from app.retrieval import index as index_store
 from app.retrieval.articles import load_articles
 from app.retrieval.evaluate import evaluate
+from app.retrieval.live import LiveIndex
 from tests.conftest import KNOWLEDGE, ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -82,7 +83,7 @@ def test_questions_front_matter_is_honoured_by_the_server(tmp_path, scrubber, em
         "## Normal operation\nA faint sound during dimming is expected from the driver electronics.\n"
         "## When to contact us\nIf it is loud or smells hot, unplug it and contact support.\n")
     index = index_store.build(load_articles(knowledge), embedder, 900)
-    answer = Pipeline(scrubber, embedder, index, 0.45).answer("why is my lamp buzzing?")
+    answer = Pipeline(scrubber, embedder, LiveIndex(index), 0.45).answer("why is my lamp buzzing?")
     assert [s.url for s in answer.sources] == ["https://help.example/noises"]
     assert "dimming" in answer.text  # the answer quotes the article, not the question
 

@@ -8,6 +8,7 @@ from app.chat.answer import DONT_KNOW
 from app.chat.pipeline import Pipeline
 from app.retrieval import index as index_store
 from app.retrieval.articles import ArticleError, chunk_article, load_articles, parse_article, split_sentences
+from app.retrieval.live import LiveIndex
 from tests.conftest import KNOWLEDGE
 
 # One question per sample article, worded unlike its listed questions.
@@ -29,7 +30,7 @@ OFF_TOPIC = ["what's the weather in Paris tomorrow", "who won the football world
 
 @pytest.fixture(scope="module")
 def pipeline(scrubber, embedder, kb_index):
-    return Pipeline(scrubber, embedder, kb_index, 0.45)
+    return Pipeline(scrubber, embedder, LiveIndex(kb_index), 0.45)
 
 
 def test_every_sample_article_has_title_url_and_sections():

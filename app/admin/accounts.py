@@ -104,3 +104,24 @@ def bump_session(db: sqlcipher3.Connection, user_id: int, disabled: bool | None 
         db.execute("UPDATE admin_users SET session_version = session_version + 1, "
                    "disabled = coalesce(?, disabled) WHERE id = ?",
                    (None if disabled is None else int(disabled), user_id))
+
+
+def listing(db: sqlcipher3.Connection) -> list[User]:
+    """Return every account, enabled ones first, by email."""
+    return [_user(row) for row in db.execute("SELECT * FROM admin_users ORDER BY disabled, email")]
+
+
+def enabled_admins(db: sqlcipher3.Connection) -> int:
+    """Count enabled admin accounts (the last one may not be disabled)."""
+    return db.execute("SELECT count(*) FROM admin_users WHERE role = 'admin' AND NOT disabled").fetchone()[0]
+
+
+def set_password(db: sqlcipher3.Connection, user_id: int, password: str) -> None:
+    """Replace the user's password (policy checked) and end their sessions."""
+    user = find(db, user_id)
+    if user is None:
+        raise ValueError("no such account")
+    check_password_policy(password, user.email)
+    with transaction(db):
+        db.execute("UPDATE admin_users SET password_hash = ?, session_version = session_version + 1 WHERE id = ?",
+                   (generate_password_hash(password, method=HASH_METHOD), user_id))

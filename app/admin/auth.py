@@ -5,9 +5,9 @@ moved on (logout, disable, password reset), so a cookie copied before logout sto
 """
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask_login import LoginManager, UserMixin
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, Response, abort, request
+from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.admin import accounts
 from app.db import get_db
@@ -43,6 +43,15 @@ def _load(session_id: str) -> ConsoleUser | None:
     return ConsoleUser(user)
 
 
+def require_admin() -> Response | None:
+    """Before-request guard for admin-only pages: sign-in page for anonymous, 403 for reviewers."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role != "admin":
+        abort(403, "Only an admin can use this page. Ask an admin if you need something from it.")
+    return None
+
+
 def _headers(response: Response) -> Response:
     if request.path.startswith("/admin"):
         response.headers["Content-Security-Policy"] = ("default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -56,7 +65,11 @@ def _headers(response: Response) -> Response:
 def _protect_console_forms() -> None:
     # The API authenticates with bearer tokens, not cookies, so only console forms need CSRF tokens.
     if request.path.startswith("/admin") and request.method not in ("GET", "HEAD", "OPTIONS"):
-        csrf.protect()
+        try:
+            csrf.protect()
+        except CSRFError:
+            abort(400, "This form expired or did not come from the console. Go back, reload the page and try "
+                       "again.")
 
 
 def init_app(app: Flask) -> None:

@@ -1,18 +1,22 @@
-"""Console use cases: sign in with throttling, sign out everywhere, review conversations.
+"""Console use cases for the whole team: sign in with throttling, sign out everywhere, review
+conversations, work the handoff queue, read the audit log.
 
 Every read of customer data here writes an audit entry naming the console user and the subject
-by internal id.
+by internal id; so does every change to a handoff.
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from datetime import date
+from typing import Any, Mapping
 
 from app.admin import accounts, audit
 from app.admin.auth import THROTTLE_FAILURES, THROTTLE_MINUTES, ConsoleUser
-from app.chat import transcripts
+from app.chat import handoffs, transcripts
 from app.db import get_db
 
 PAGE_SIZE = 25
+FILTER_CHOICES = {name: ("all", *choices) for name, choices in transcripts.CHOICES.items()}
 
 
 def sign_in(email: str, password: str) -> ConsoleUser | None:
@@ -32,16 +36,33 @@ def sign_out(user: accounts.User) -> None:
     accounts.bump_session(get_db(), user.id)
 
 
-def open_handoffs() -> int:
+def waiting_handoffs() -> int:
     """Count handoffs waiting for a human."""
-    return get_db().execute("SELECT count(*) FROM handoffs WHERE status != 'resolved'").fetchone()[0]
+    return handoffs.count_waiting(get_db())
 
 
-def conversations(user: accounts.User, page: int) -> list[dict[str, Any]]:
+def parse_filters(args: Mapping[str, str]) -> transcripts.Filters:
+    """Read the conversation filters from a query string; ValueError names a bad one."""
+    values = {}
+    for name, choices in transcripts.CHOICES.items():
+        value = args.get(name) or "all"
+        if value != "all" and value not in choices:
+            raise ValueError(f"Unknown {name} filter: choose one of all, {', '.join(choices)}.")
+        values[name] = value
+    for name in ("since", "until"):
+        if args.get(name):
+            try:
+                values[name] = date.fromisoformat(args[name]).isoformat()
+            except ValueError:
+                raise ValueError(f"Enter the {name} date as YYYY-MM-DD.") from None
+    return transcripts.Filters(**values)
+
+
+def conversations(user: accounts.User, filters: transcripts.Filters, page: int) -> list[dict[str, Any]]:
     """Return one page of conversation summaries, and audit the listing."""
     db = get_db()
     audit.record(db, f"user:{user.id}", "list_conversations", f"page:{page}")
-    return transcripts.summaries(db, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    return transcripts.summaries(db, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
 
 
 def conversation(user: accounts.User, conversation_id: str) -> dict[str, Any] | None:
@@ -51,4 +72,39 @@ def conversation(user: accounts.User, conversation_id: str) -> dict[str, Any] | 
     if found is None:
         return None
     audit.record(db, f"user:{user.id}", "view_conversation", f"conversation:{found.id}")
-    return {"id": found.id, "created_at": found.created_at, "messages": transcripts.messages_of(db, found.id)}
+    return {"id": found.id, "created_at": found.created_at, "messages": transcripts.messages_of(db, found.id),
+            "handoffs": handoffs.of_conversation(db, found.id)}
+
+
+def handoff_queue(user: accounts.User, include_resolved: bool) -> list[handoffs.Handoff]:
+    """Return the handoff queue, waiting longest first, and audit the view."""
+    db = get_db()
+    audit.record(db, f"user:{user.id}", "view_handoffs", "queue")
+    return handoffs.queue(db, include_resolved)
+
+
+def claim_handoff(user: accounts.User, handoff_id: int) -> bool:
+    """Take an open handoff; False if someone else took or closed it first."""
+    db = get_db()
+    taken = handoffs.claim(db, handoff_id, user.id)
+    if taken:
+        audit.record(db, f"user:{user.id}", "claim_handoff", f"handoff:{handoff_id}")
+    return taken
+
+
+def resolve_handoff(user: accounts.User, handoff_id: int) -> bool:
+    """Close a handoff; False if it was already resolved."""
+    db = get_db()
+    closed = handoffs.resolve(db, handoff_id, user.id)
+    if closed:
+        audit.record(db, f"user:{user.id}", "resolve_handoff", f"handoff:{handoff_id}")
+    return closed
+
+
+def audit_trail(page: int) -> tuple[list[dict[str, Any]], int | None]:
+    """Return one page of the audit log (newest first, actors by email) and the first broken row."""
+    db = get_db()
+    emails = {f"user:{u.id}": u.email for u in accounts.listing(db)}
+    rows = [{**asdict(e), "actor_email": emails.get(e.actor)}
+            for e in audit.entries(db, PAGE_SIZE * 2, (page - 1) * PAGE_SIZE * 2)]
+    return rows, audit.first_broken(db)

@@ -1,13 +1,25 @@
-"""Console pages under /admin: sign in, sign out, home."""
+"""Console pages for the whole team under /admin: sign in and out, home, conversations, handoff
+queue, knowledge gaps and knowledge-base status. Admin-only pages live in manage_routes.py."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.admin import console
+from app.admin import console, gaps, knowledge
 
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
 FAILED = "Wrong email or password, or too many attempts. Try again in a few minutes."
+
+
+def _page_number() -> int:
+    page = request.args.get("page", "1")
+    return int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
+
+
+def _back(default: str) -> str:
+    """Return the console-relative page a form came from (never another site), else default."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/admin/") and "//" not in target and "\\" not in target else default
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -36,16 +48,21 @@ def logout():
 @bp.get("/")
 @login_required
 def home():
-    return render_template("admin/home.html", user=current_user.user, queue=console.open_handoffs())
+    return render_template("admin/home.html", waiting=console.waiting_handoffs())
 
 
 @bp.get("/conversations")
 @login_required
 def conversations():
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
-    return render_template("admin/conversations.html", rows=console.conversations(current_user.user, page),
-                           page=page, page_size=console.PAGE_SIZE)
+    try:
+        filters = console.parse_filters(request.args)
+    except ValueError as error:
+        abort(400, str(error))
+    page = _page_number()
+    rows = console.conversations(current_user.user, filters, page)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("admin/conversations.html", rows=rows, filters=filters, choices=console.FILTER_CHOICES,
+                           page=page, page_size=console.PAGE_SIZE, query=query)
 
 
 @bp.get("/conversations/<conversation_id>")
@@ -53,5 +70,37 @@ def conversations():
 def conversation(conversation_id: str):
     found = console.conversation(current_user.user, conversation_id)
     if found is None:
-        abort(404)
+        abort(404, "No stored conversation has that id; it may have been erased or reached its retention limit.")
     return render_template("admin/conversation.html", conversation=found)
+
+
+@bp.get("/handoffs")
+@login_required
+def handoffs():
+    include_resolved = request.args.get("show") == "all"
+    return render_template("admin/handoffs.html", include_resolved=include_resolved,
+                           queue=console.handoff_queue(current_user.user, include_resolved))
+
+
+@bp.post("/handoffs/<int:handoff_id>/<any(claim, resolve):action>")
+@login_required
+def handoff_action(handoff_id: int, action: str):
+    if action == "claim":
+        done = console.claim_handoff(current_user.user, handoff_id)
+        flash("You claimed the handoff." if done else "Someone else already claimed or resolved that handoff.")
+    else:
+        done = console.resolve_handoff(current_user.user, handoff_id)
+        flash("Handoff resolved." if done else "That handoff was already resolved.")
+    return redirect(_back(url_for("admin.handoffs")))
+
+
+@bp.get("/gaps")
+@login_required
+def knowledge_gaps():
+    return render_template("admin/gaps.html", gaps=gaps.knowledge_gaps(current_user.user), recent=gaps.RECENT)
+
+
+@bp.get("/knowledge")
+@login_required
+def knowledge_status():
+    return render_template("admin/knowledge.html", status=knowledge.status())

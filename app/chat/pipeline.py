@@ -13,7 +13,7 @@ from app.db import get_db, transaction
 from app.privacy import consent, subjects
 from app.privacy.scrubber import Scrubber
 from app.retrieval.embedder import Embedder
-from app.retrieval.index import Index
+from app.retrieval.live import LiveIndex
 from app.retrieval.search import best_passage, rank
 
 SUBJECT_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER")
@@ -35,14 +35,15 @@ class Pipeline:
 
     scrubber: Scrubber
     embedder: Embedder
-    index: Index
+    indexes: LiveIndex
     threshold: float
 
     def answer(self, text: str) -> Answer:
         """Find and compose the answer to one (already scrubbed) question; touches no storage."""
+        index = self.indexes.current()
         query = self.embedder.encode([text])[0]
-        hits = rank(self.index, query, text)
-        passage = best_passage(self.index, query, hits[0].article) if hits else None
+        hits = rank(index, query, text)
+        passage = best_passage(index, query, hits[0].article) if hits else None
         return compose(hits, passage, self.threshold)
 
     def turn(self, conversation: transcripts.Conversation, text: str) -> Reply:

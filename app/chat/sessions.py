@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.chat import transcripts, visitors
+from app.chat import handoffs, transcripts, visitors
 from app.db import get_db
 from app.privacy import consent
 
@@ -52,7 +52,7 @@ def rate(visitor: Visitor, message_id: str, rating: str) -> bool:
 
 def request_handoff(conversation: transcripts.Conversation) -> tuple[int, bool]:
     """Ask for a human on this conversation; it appears in the console's handoff queue."""
-    return transcripts.request_handoff(get_db(), conversation.id)
+    return handoffs.request(get_db(), conversation.id)
 
 
 def history(conversation: transcripts.Conversation) -> list[dict]:

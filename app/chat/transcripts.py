@@ -1,4 +1,4 @@
-"""The transcript tables: conversations, messages, feedback, handoffs and placeholders.
+"""The transcript tables: conversations, messages, feedback and placeholders.
 
 Only scrubbed text reaches this module, and only with the visitor's consent to keep
 transcripts (the pipeline decides); a conversation row itself holds no text.
@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlcipher3
 
+from app.chat import handoffs
 from app.db import transaction
 
 
@@ -98,17 +99,6 @@ def rate(db: sqlcipher3.Connection, message_id: str, visitor_id: int, rating: st
     return owned is not None
 
 
-def request_handoff(db: sqlcipher3.Connection, conversation_id: str) -> tuple[int, bool]:
-    """Open a handoff for the conversation unless one is already open; return (id, created)."""
-    with transaction(db):
-        row = db.execute("SELECT id FROM handoffs WHERE conversation_id = ? AND status != 'resolved'",
-                         (conversation_id,)).fetchone()
-        if row:
-            return row["id"], False
-        return db.execute("INSERT INTO handoffs (conversation_id) VALUES (?) RETURNING id",
-                          (conversation_id,)).fetchall()[0]["id"], True
-
-
 def messages_of(db: sqlcipher3.Connection, conversation_id: str) -> list[dict[str, Any]]:
     """Return a conversation's stored messages with their feedback, oldest first."""
     return [{"id": m["id"], "role": m["role"], "text": m["text"], "sources": json.loads(m["sources"]),
@@ -124,12 +114,21 @@ def export_conversations(db: sqlcipher3.Connection, visitor_id: int) -> list[dic
     conversations = []
     for conv in db.execute("SELECT id, created_at FROM conversations WHERE visitor_id = ? "
                            "ORDER BY created_at, rowid", (visitor_id,)).fetchall():
-        messages = messages_of(db, conv["id"])
-        handoffs = [dict(h) for h in db.execute("SELECT status, created_at, resolved_at FROM handoffs "
-                                                "WHERE conversation_id = ? ORDER BY id", (conv["id"],))]
         conversations.append({"id": conv["id"], "created_at": conv["created_at"],
-                              "messages": messages, "handoffs": handoffs})
+                              "messages": messages_of(db, conv["id"]),
+                              "handoffs": [{"status": h.status, "created_at": h.created_at,
+                                            "resolved_at": h.resolved_at}
+                                           for h in handoffs.of_conversation(db, conv["id"])]})
     return conversations
+
+
+def activity_of(db: sqlcipher3.Connection, visitor_id: int) -> dict[str, Any]:
+    """Return how many conversations and messages the visitor has, and when they were last active."""
+    row = db.execute("SELECT count(DISTINCT c.id) AS conversations, count(m.id) AS messages, "
+                     "coalesce(max(m.created_at), max(c.created_at)) AS last_active FROM conversations c "
+                     "LEFT JOIN messages m ON m.conversation_id = c.id WHERE c.visitor_id = ?",
+                     (visitor_id,)).fetchone()
+    return dict(row)
 
 
 def purge_conversations_before(db: sqlcipher3.Connection, cutoff: str) -> int:
@@ -142,17 +141,66 @@ def purge_conversations_before(db: sqlcipher3.Connection, cutoff: str) -> int:
             {"cutoff": cutoff}).rowcount
 
 
-def summaries(db: sqlcipher3.Connection, limit: int, offset: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Filters:
+    """What the console's conversation list shows; every field has a closed set of values."""
+
+    since: str | None = None  # YYYY-MM-DD, last activity on or after
+    until: str | None = None  # YYYY-MM-DD, last activity on or before
+    answered: str = "all"     # all | answered | unanswered
+    rating: str = "all"       # all | up | down | none
+    handoff: str = "all"      # all | any | open | claimed | resolved | none
+
+
+CHOICES = {
+    "answered": {"answered": "unanswered = 0", "unanswered": "unanswered > 0"},
+    "rating": {"up": "thumbs_up > 0", "down": "thumbs_down > 0", "none": "thumbs_up + thumbs_down = 0"},
+    "handoff": {"any": "handoff IS NOT NULL", "open": "handoff = 'open'", "claimed": "handoff = 'claimed'",
+                "resolved": "handoff = 'resolved'", "none": "handoff IS NULL"},
+}
+
+
+def summaries(db: sqlcipher3.Connection, filters: Filters, limit: int, offset: int) -> list[dict[str, Any]]:
     """Return conversations that hold messages or a handoff, most recently active first."""
+    # Only fixed SQL fragments from CHOICES are joined in; dates travel as parameters.
+    where = ["(messages > 0 OR handoff IS NOT NULL)"]
+    where += [CHOICES[name][getattr(filters, name)] for name in CHOICES if getattr(filters, name) != "all"]
+    where += ["active_at >= :since"] if filters.since else []
+    where += ["active_at < date(:until, '+1 day')"] if filters.until else []
     rows = db.execute(
-        "SELECT c.id, c.created_at, count(m.id) AS messages, max(m.created_at) AS last_message, "
-        "sum(f.rating = 'down') AS thumbs_down, sum(m.role = 'bot' AND m.handoff_offered) AS unanswered, "
+        "SELECT * FROM (SELECT c.id, c.created_at, count(m.id) AS messages, "
+        "coalesce(max(m.created_at), c.created_at) AS active_at, coalesce(sum(f.rating = 'up'), 0) AS thumbs_up, "
+        "coalesce(sum(f.rating = 'down'), 0) AS thumbs_down, "
+        "coalesce(sum(m.role = 'bot' AND m.handoff_offered), 0) AS unanswered, "
         "(SELECT status FROM handoffs h WHERE h.conversation_id = c.id ORDER BY h.id DESC LIMIT 1) AS handoff "
         "FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id "
-        "LEFT JOIN feedback f ON f.message_id = m.id GROUP BY c.id "
-        "HAVING count(m.id) > 0 OR handoff IS NOT NULL "
-        "ORDER BY coalesce(max(m.created_at), c.created_at) DESC LIMIT ? OFFSET ?", (limit, offset))
+        "LEFT JOIN feedback f ON f.message_id = m.id GROUP BY c.id) "
+        f"WHERE {' AND '.join(where)} ORDER BY active_at DESC LIMIT :limit OFFSET :offset",
+        {"since": filters.since, "until": filters.until, "limit": limit, "offset": offset})
     return [dict(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class GapQuestion:
+    """A visitor question the bot could not answer, or whose answer got a thumbs down."""
+
+    conversation_id: str
+    text: str
+    asked_at: str
+    unanswered: bool
+    thumbs_down: bool
+
+
+def gap_questions(db: sqlcipher3.Connection, limit: int) -> list[GapQuestion]:
+    """Return the most recent questions answered with "I don't know" or rated down."""
+    rows = db.execute(
+        "SELECT b.conversation_id, b.created_at, b.handoff_offered, f.rating, (SELECT v.text FROM messages v "
+        "WHERE v.conversation_id = b.conversation_id AND v.role = 'visitor' AND v.rowid < b.rowid "
+        "ORDER BY v.rowid DESC LIMIT 1) AS question FROM messages b LEFT JOIN feedback f ON f.message_id = b.id "
+        "WHERE b.role = 'bot' AND (b.handoff_offered OR f.rating = 'down') "
+        "ORDER BY b.created_at DESC LIMIT ?", (limit,))
+    return [GapQuestion(row["conversation_id"], row["question"], row["created_at"], bool(row["handoff_offered"]),
+                        row["rating"] == "down") for row in rows if row["question"]]
 
 
 def find_conversation(db: sqlcipher3.Connection, conversation_id: str) -> Conversation | None:

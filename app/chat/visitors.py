@@ -1,4 +1,4 @@
-"""The visitors table: create a visitor and find one by bearer token.
+"""The visitors table: create a visitor and find one by bearer token (or, for the console, by id).
 
 A visitor is known by a random 256-bit token that only their browser keeps; we store its SHA-256.
 The token has full entropy, so a fast hash is enough and lookups stay one indexed query.
@@ -39,6 +39,12 @@ def find_visitor(db: sqlcipher3.Connection, token: str) -> Visitor | None:
     """Return the visitor holding this token, or None."""
     row = db.execute("SELECT id, created_at FROM visitors WHERE token_hash = ?",
                      (token_hash(token),)).fetchone()
+    return Visitor(row["id"], row["created_at"]) if row else None
+
+
+def find_by_id(db: sqlcipher3.Connection, visitor_id: int) -> Visitor | None:
+    """Return a visitor by internal id (console use: data-subject requests), or None."""
+    row = db.execute("SELECT id, created_at FROM visitors WHERE id = ?", (visitor_id,)).fetchone()
     return Visitor(row["id"], row["created_at"]) if row else None
 
 

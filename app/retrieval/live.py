@@ -1,0 +1,45 @@
+"""The index a serving process answers from, swapped for a newer one without a restart.
+
+A rebuild (from the console or `run.py index build`) saves a new folder and atomically rewrites the
+one-line CURRENT pointer. Each process checks that pointer when it asks for the index (one small
+file read) and loads the new folder once, under a lock, while other requests keep the old one.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from app.retrieval.index import Index, IndexLoadError, load
+
+log = logging.getLogger(__name__)
+
+
+class LiveIndex:
+    """Hold the current index; with a root folder, follow its CURRENT pointer."""
+
+    def __init__(self, index: Index, root: Path | None = None) -> None:
+        self._index, self._root = index, root
+        self._folder = self._pointer()
+        self._lock = threading.Lock()
+
+    def _pointer(self) -> str | None:
+        try:
+            return (self._root / "CURRENT").read_text().strip() if self._root else None
+        except OSError:
+            return None
+
+    def current(self) -> Index:
+        """Return the newest saved index, loading it first if another build replaced ours."""
+        folder = self._pointer()
+        if folder is None or folder == self._folder:
+            return self._index
+        with self._lock:
+            if folder != self._folder:
+                try:
+                    self._index = load(self._root).prepare()
+                    log.info("switched to index %s (%d articles)", self._index.digest[:12], self._index.articles)
+                except IndexLoadError as error:
+                    log.warning("kept the previous index: %s", error)
+                self._folder = folder
+        return self._index

@@ -1,0 +1,382 @@
+"""Console pages: the role matrix over every /admin route, conversation filters, the handoff queue,
+knowledge gaps, data-subject requests through keyed hashes, the audit log, users and index rebuilds."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import date, timedelta
+
+import pytest
+
+from app.admin import accounts, audit
+from app.db import connect
+from tests.conftest import TEST_SUBJECT_KEY, Visitor
+
+PASSWORD = "violet-harbour-lantern-42"
+
+
+def database(app):
+    return connect(app.config["DB_PATH"], app.extensions["db_key"])
+
+
+@pytest.fixture
+def staff(app):
+    db = database(app)
+    return {"admin": accounts.create_user(db, "lead@example.com", "admin", PASSWORD),
+            "reviewer": accounts.create_user(db, "rev@example.com", "reviewer", PASSWORD)}
+
+
+class Console:
+    """A browser session on the console: signs in, reads pages, posts forms with their CSRF token."""
+
+    def __init__(self, app, email: str | None = None) -> None:
+        self.client = app.test_client()
+        if email:
+            response = self.post("/admin/login", {"email": email, "password": PASSWORD})
+            assert response.status_code == 302, response.get_data(as_text=True)
+
+    def token(self) -> str:
+        page = self.client.get("/admin/login").get_data(as_text=True)
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, **kwargs)
+
+    def text(self, path: str, **kwargs) -> str:
+        response = self.client.get(path, **kwargs)
+        assert response.status_code == 200, (path, response.status_code)
+        return response.get_data(as_text=True)
+
+    def post(self, path: str, data: dict | None = None):
+        return self.client.post(path, data={**(data or {}), "csrf_token": self.token()})
+
+
+def chat(app, *lines: str, rate: str | None = None, handoff: bool = False, consent: bool = True) -> Visitor:
+    """A visitor who says each line (with consent to keep the transcript by default)."""
+    visitor = Visitor(app.test_client())
+    if consent:
+        visitor.consent(transcripts=True)
+    for line in lines:
+        reply = visitor.say(line)
+        assert reply.status_code == 200, reply.json
+    if rate:
+        assert visitor.client.post(f"/api/v1/messages/{reply.json['message_id']}/feedback", json={"rating": rate},
+                                   headers=visitor.auth).status_code in (200, 204)
+    if handoff:
+        assert visitor.client.post(f"/api/v1/conversations/{visitor.conversation_id}/handoff",
+                                   headers=visitor.auth).status_code in (200, 201)
+    return visitor
+
+
+def handoff_id(app, conversation_id: str) -> int:
+    return database(app).execute("SELECT id FROM handoffs WHERE conversation_id = ?", (conversation_id,)).fetchone()[0]
+
+
+def wait_for_builds() -> None:
+    for thread in threading.enumerate():
+        if thread.name.startswith("index-build-"):
+            thread.join(timeout=120)
+
+
+# --- role matrix ----------------------------------------------------------------------------
+
+LOGIN = "login"  # expected: a redirect to the sign-in page
+ROLES = ("anonymous", "reviewer", "admin")
+# (method, rule, concrete path, {role: expected}); order matters: state changes come late.
+MATRIX = [
+    ("GET", "/admin/login", "/admin/login", (200, 200, 200)),
+    ("POST", "/admin/login", "/admin/login", (401, 401, 401)),  # wrong password for everyone
+    ("GET", "/admin/static/<path:filename>", "/admin/static/console.css", (200, 200, 200)),
+    ("GET", "/admin/", "/admin/", (LOGIN, 200, 200)),
+    ("GET", "/admin/conversations", "/admin/conversations", (LOGIN, 200, 200)),
+    ("GET", "/admin/conversations/<conversation_id>", "/admin/conversations/{conversation}", (LOGIN, 200, 200)),
+    ("GET", "/admin/handoffs", "/admin/handoffs", (LOGIN, 200, 200)),
+    ("GET", "/admin/gaps", "/admin/gaps", (LOGIN, 200, 200)),
+    ("GET", "/admin/knowledge", "/admin/knowledge", (LOGIN, 200, 200)),
+    ("GET", "/admin/requests", "/admin/requests", (LOGIN, 403, 200)),
+    ("GET", "/admin/requests/<int:request_id>", "/admin/requests/{request}", (LOGIN, 403, 200)),
+    ("POST", "/admin/requests/<int:request_id>/export/<int:visitor_id>",
+     "/admin/requests/{request}/export/{visitor}", (LOGIN, 403, 200)),
+    ("GET", "/admin/audit", "/admin/audit", (LOGIN, 403, 200)),
+    ("GET", "/admin/users", "/admin/users", (LOGIN, 403, 200)),
+    ("POST", "/admin/handoffs/<int:handoff_id>/<any(claim, resolve):action>", "/admin/handoffs/{handoff}/claim",
+     (LOGIN, 302, 302)),
+    ("POST", "/admin/requests", "/admin/requests", (LOGIN, 403, 302)),
+    ("POST", "/admin/requests/<int:request_id>/<any(erase, complete, reject):action>",
+     "/admin/requests/{request}/complete", (LOGIN, 403, 302)),
+    ("POST", "/admin/users", "/admin/users", (LOGIN, 403, 302)),
+    ("POST", "/admin/users/<int:user_id>/<any(disable, enable, password):action>", "/admin/users/{other}/password",
+     (LOGIN, 403, 302)),
+    ("POST", "/admin/knowledge/rebuild", "/admin/knowledge/rebuild", (LOGIN, 403, 302)),
+    ("POST", "/admin/logout", "/admin/logout", (LOGIN, LOGIN, LOGIN)),  # signed out, back to the sign-in page
+    ("GET", "/admin/", "/admin/", (LOGIN, LOGIN, LOGIN)),
+]
+
+
+def test_role_matrix_covers_every_console_route(app):
+    rules = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")
+             for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert rules == {(method, rule) for method, rule, _, _ in MATRIX}
+    assert len(MATRIX) * len(ROLES) == 66
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(app, staff, role):
+    visitor = chat(app, "My email is quinn.harlow@example.net, is shipping free?", handoff=True)
+    db = database(app)
+    from app.privacy import requests
+    from app.privacy.scrubber import fingerprint
+    key = fingerprint(TEST_SUBJECT_KEY.encode(), "EMAIL_ADDRESS", "quinn.harlow@example.net")
+    request_id = requests.open_request(db, requests.NewRequest("access", "gdpr", "EMAIL_ADDRESS", key, "test",
+                                                               "2026-01-01", "2026-01-31"), staff["admin"].id)
+    values = {"conversation": visitor.conversation_id, "handoff": handoff_id(app, visitor.conversation_id),
+              "request": request_id, "visitor": db.execute("SELECT id FROM visitors").fetchone()[0],
+              "other": staff["reviewer"].id}
+    console = Console(app, None if role == "anonymous" else staff[role].email)
+    forms = {"/admin/login": {"email": "lead@example.com", "password": "not-the-password-1"},
+             "/admin/requests": {"identifier": "quinn.harlow@example.net", "kind": "access", "law": "gdpr",
+                                 "reason": "email to privacy@, verified by reply"},
+             "/admin/requests/{request}/complete": {"note": "export sent by email"},
+             "/admin/users": {"email": "new.member@example.com", "role": "reviewer", "password": PASSWORD},
+             "/admin/users/{other}/password": {"password": "quiet-copper-meadow-17"}}
+    seen, wanted = [], []
+    for method, _, path, expected in MATRIX:
+        url = path.format(**values)
+        response = console.get(url) if method == "GET" else console.post(url, forms.get(path))
+        response.close()
+        status = response.status_code
+        if status == 302 and "/admin/login" in response.headers["Location"]:
+            status = LOGIN
+        seen.append((method, path, status))
+        wanted.append((method, path, expected[ROLES.index(role)]))
+    wait_for_builds()
+    assert seen == wanted
+
+
+def test_missing_or_invalid_csrf_token_is_rejected_on_every_console_form(app, staff):
+    console = Console(app, "lead@example.com")
+    for path in ("/admin/logout", "/admin/users", "/admin/knowledge/rebuild", "/admin/requests"):
+        for data in ({}, {"csrf_token": "forged"}):
+            response = console.client.post(path, data=data)
+            assert response.status_code == 400 and "form expired" in response.get_data(as_text=True)
+    assert console.get("/admin/").status_code == 200  # still signed in: the forged logout did nothing
+
+
+# --- conversations and handoffs ------------------------------------------------------------
+
+def test_conversation_filters(app, staff):
+    happy = chat(app, "Is shipping free?", rate="up")
+    lost = chat(app, "Do you sell gift cards?", handoff=True)
+    grumpy = chat(app, "How long is the warranty?", rate="down")
+    console = Console(app, "rev@example.com")
+
+    def listed(**query) -> set[str]:
+        page = console.text("/admin/conversations", query_string=query)
+        return {v.conversation_id for v in (happy, lost, grumpy) if v.conversation_id in page}
+
+    everyone = {happy.conversation_id, lost.conversation_id, grumpy.conversation_id}
+    assert listed() == everyone
+    assert listed(answered="unanswered") == {lost.conversation_id}
+    assert listed(answered="answered") == {happy.conversation_id, grumpy.conversation_id}
+    assert listed(rating="down") == {grumpy.conversation_id} and listed(rating="up") == {happy.conversation_id}
+    assert listed(rating="none") == {lost.conversation_id}
+    assert listed(handoff="open") == {lost.conversation_id} and listed(handoff="none") == everyone - {lost.conversation_id}
+    today = date.today()
+    assert listed(since=today.isoformat(), until=today.isoformat()) == everyone
+    assert listed(since=(today + timedelta(days=1)).isoformat()) == set()
+    assert listed(until=(today - timedelta(days=1)).isoformat()) == set()
+    bad = console.get("/admin/conversations", query_string={"rating": "'; DROP TABLE messages; --"})
+    assert bad.status_code == 400 and "Unknown rating filter" in bad.get_data(as_text=True)
+    assert console.get("/admin/conversations", query_string={"since": "yesterday"}).status_code == 400
+    assert listed() == everyone
+
+
+def test_handoff_queue_claim_and_resolve(app, staff):
+    waiting = chat(app, "Do you sell gift cards?", handoff=True)
+    number = handoff_id(app, waiting.conversation_id)
+    reviewer, admin = Console(app, "rev@example.com"), Console(app, "lead@example.com")
+    assert waiting.conversation_id in reviewer.text("/admin/handoffs")
+    assert "Handoffs waiting for a human: <strong>1</strong>" in reviewer.text("/admin/")
+    reviewer.post(f"/admin/handoffs/{number}/claim")
+    assert "Someone else already claimed" in admin.text(admin.post(f"/admin/handoffs/{number}/claim").headers["Location"])
+    queue = admin.text("/admin/handoffs")
+    assert "claimed" in queue and "rev@example.com" in queue
+    page = f"/admin/conversations/{waiting.conversation_id}"
+    response = reviewer.post(f"/admin/handoffs/{number}/resolve", {"next": page})
+    assert response.headers["Location"].endswith(page)  # back where the form was
+    assert "Handoff resolved." in reviewer.text(page)
+    assert waiting.conversation_id not in reviewer.text("/admin/handoffs")
+    assert waiting.conversation_id in reviewer.text("/admin/handoffs?show=all")
+    assert reviewer.post(f"/admin/handoffs/{number}/resolve", {"next": "https://evil.example/"}).headers[
+        "Location"].endswith("/admin/handoffs")
+    db = database(app)
+    actions = [(e.actor, e.action, e.subject) for e in audit.entries(db)]
+    assert (f"user:{staff['reviewer'].id}", "claim_handoff", f"handoff:{number}") in actions
+    assert (f"user:{staff['reviewer'].id}", "resolve_handoff", f"handoff:{number}") in actions
+    assert audit.first_broken(db) is None
+
+
+# --- knowledge gaps ---------------------------------------------------------------------------
+
+def test_knowledge_gaps_group_paraphrases_most_frequent_first(app, staff):
+    for question in ("Do you sell gift cards?", "Can I buy a gift card for a friend?", "Are gift vouchers available?",
+                     "Do you have a physical store in Berlin?", "Can I visit your store in person?",
+                     "What is the meaning of life?"):
+        chat(app, question)
+    chat(app, "Is shipping free?", rate="down")
+    chat(app, "How long is the warranty?", rate="up")  # answered and liked: not a gap
+    chat(app, "Do you accept gift cards as payment?", consent=False)  # not stored, so not shown
+    page = Console(app, "rev@example.com").text("/admin/gaps")
+    headings = re.findall(r'<h2 id="gap-\d+">([^<]+)</h2>', page)
+    counts = [int(n) for n in re.findall(r"<strong>Asked (\d+) time", page)]
+    assert counts == [3, 2, 1, 1] and len(headings) == 4
+    assert "gift" in headings[0].lower() and "store" in headings[1].lower()
+    assert "Is shipping free?" in page and "warranty" not in page and "as payment" not in page
+    assert ("view_knowledge_gaps", "questions:7") in [(e.action, e.subject) for e in audit.entries(database(app))]
+
+
+# --- data-subject requests -------------------------------------------------------------------
+
+def open_request(console: Console, identifier: str, kind: str = "erasure", law: str = "gdpr", **extra):
+    return console.post("/admin/requests", {"identifier": identifier, "kind": kind, "law": law,
+                                            "reason": "Email from jane.doe@example.com to privacy@, verified "
+                                                      "by order LL-123456", **extra})
+
+
+def test_subject_request_finds_a_visitor_by_the_email_they_typed_and_by_nothing_else(app, staff):
+    jane = chat(app, "Hi, I'm Jane Doe, my email is Jane.Doe@Example.com. Is shipping free?")
+    other = chat(app, "Reach me at sam.ortiz@example.org please, how long is the warranty?")
+    quiet = chat(app, "My email is jane.doe@example.com, do you ship to Canada?", consent=False)
+    admin = Console(app, "lead@example.com")
+    found = admin.get(open_request(admin, "jane.doe@example.com").headers["Location"]).get_data(as_text=True)
+    assert "Visitor 1 of 1" in found and "Visitor 1 of 2" not in found
+    for miss in ("Jane Doe", "jane.doe@example.co", "doe@example.com", "+1 415 555 0100"):
+        response = open_request(admin, miss)
+        if response.status_code == 302:
+            assert "No stored conversation contains this identifier" in admin.text(response.headers["Location"])
+        else:
+            assert response.status_code == 400 and "Enter the email address or phone number" in response.get_data(
+                as_text=True)
+    db = database(app)
+    stored = [tuple(row) for row in db.execute("SELECT * FROM dsar_requests")]
+    assert not any("jane" in str(value).lower() for row in stored for value in row)  # identifier and reason
+    assert "<EMAIL_ADDRESS" in stored[0][5]  # the reason is kept, scrubbed
+    assert other.client.get("/api/v1/me/export", headers=other.auth).status_code == 200
+    assert quiet.client.get("/api/v1/me/export", headers=quiet.auth).status_code == 200
+
+
+def test_subject_request_export_is_the_widgets_document_and_erasure_is_recorded(app, staff):
+    jane = chat(app, "My phone is (415) 555-0134, is shipping free?", handoff=True)
+    other = chat(app, "Call me on 415 555 0199, how long is the warranty?")
+    admin = Console(app, "lead@example.com")
+    location = open_request(admin, "+1 415-555-0134", law="ccpa").headers["Location"]
+    number = int(location.rsplit("/", 1)[1])
+    page = admin.text(location)
+    assert f"<strong>{(date.today() + timedelta(days=45)).isoformat()}</strong>" in page
+    visitor_id = int(re.search(r"/export/(\d+)", page).group(1))
+    download = admin.post(f"/admin/requests/{number}/export/{visitor_id}")
+    assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
+    own = jane.client.get("/api/v1/me/export", headers=jane.auth).json
+    exported = download.json
+    assert {**exported, "exported_at": None} == {**own, "exported_at": None}
+    other_id = database(app).execute("SELECT visitor_id FROM conversations WHERE id = ?",
+                                     (other.conversation_id,)).fetchone()[0]
+    assert admin.post(f"/admin/requests/{number}/export/{other_id}").status_code == 404  # not this subject
+    assert "Record why" in admin.text(admin.post(f"/admin/requests/{number}/erase", {"note": ""}).headers["Location"])
+    done = admin.text(admin.post(f"/admin/requests/{number}/erase",
+                                 {"note": "customer asked by phone, identity checked"}).headers["Location"])
+    assert "completed" in done and "Erased 1 visitor record(s) and 2 message(s)" in done
+    assert jane.client.get("/api/v1/me/export", headers=jane.auth).status_code == 401
+    assert other.client.get("/api/v1/me/export", headers=other.auth).json["conversations"][0]["messages"]
+    db = database(app)
+    entries = [(e.action, e.subject) for e in audit.entries(db)]
+    assert {("open_request", f"request:{number}"), ("view_request", f"request:{number}"),
+            ("export_subject", f"visitor:{visitor_id}"), ("erase_subject", f"visitor:{visitor_id}"),
+            ("close_request", f"request:{number}")} <= set(entries)
+    assert not any("415" in e.detail or "555" in e.detail for e in audit.entries(db))
+    assert audit.first_broken(db) is None
+    listing = admin.text("/admin/requests")
+    assert "CCPA" in listing and "completed" in listing
+
+
+def test_subject_request_form_errors_are_readable(app, staff):
+    admin = Console(app, "lead@example.com")
+    future = (date.today() + timedelta(days=3)).isoformat()
+    for data, message in ((dict(identifier="not an identifier"), "Enter the email address or phone number"),
+                          (dict(identifier="a@example.com", law="hipaa"), "Choose the kind of request"),
+                          (dict(identifier="a@example.com", received_on=future), "must be within the last year"),
+                          (dict(identifier="a@example.com", reason=""), "Record how the request arrived")):
+        response = open_request(admin, **{"kind": "access", "law": "gdpr", **data})
+        assert response.status_code == 400 and message in response.get_data(as_text=True)
+        assert "a@example.com" not in response.get_data(as_text=True)  # the identifier is not echoed back
+
+
+# --- users, audit log, knowledge base --------------------------------------------------------
+
+def test_admin_manages_users(app, staff):
+    admin = Console(app, "lead@example.com")
+    weak = admin.post("/admin/users", {"email": "new@example.com", "role": "reviewer", "password": "short"})
+    assert weak.status_code == 400 and "at least 12 characters" in weak.get_data(as_text=True)
+    assert admin.post("/admin/users", {"email": "new@example.com", "role": "reviewer",
+                                       "password": PASSWORD}).status_code == 302
+    newcomer = Console(app, "new@example.com")
+    assert newcomer.get("/admin/").status_code == 200
+    new_id = accounts.find_by_email(database(app), "new@example.com").id
+    admin.post(f"/admin/users/{new_id}/password", {"password": "quiet-copper-meadow-17"})
+    assert newcomer.get("/admin/").status_code == 302  # the reset ended the old session
+    assert newcomer.post("/admin/login", {"email": "new@example.com", "password": "quiet-copper-meadow-17"}
+                         ).status_code == 302
+    admin.post(f"/admin/users/{new_id}/disable")
+    assert newcomer.get("/admin/").status_code == 302
+    assert newcomer.post("/admin/login", {"email": "new@example.com", "password": "quiet-copper-meadow-17"}
+                         ).status_code == 401
+    refused = admin.text(admin.post(f"/admin/users/{staff['admin'].id}/disable").headers["Location"])
+    assert "last enabled admin cannot be disabled" in refused and admin.get("/admin/").status_code == 200
+    actions = [(e.action, e.subject) for e in audit.entries(database(app))]
+    assert {("create_user", f"user:{new_id}"), ("reset_password", f"user:{new_id}"),
+            ("disable_user", f"user:{new_id}")} <= set(actions)
+
+
+def test_audit_log_page_names_actors_and_reports_tampering(app, staff):
+    visitor = chat(app, "Is shipping free?")
+    reviewer, admin = Console(app, "rev@example.com"), Console(app, "lead@example.com")
+    reviewer.text(f"/admin/conversations/{visitor.conversation_id}")
+    page = admin.text("/admin/audit")
+    assert "Hash chain intact" in page and "rev@example.com" in page and "view conversation" in page
+    db = database(app)
+    with db:
+        db.execute("UPDATE audit_log SET actor = 'user:999' WHERE action = 'view_conversation'")
+    assert "The hash chain is broken at entry" in admin.text("/admin/audit")
+
+
+def test_knowledge_status_and_rebuild_swap_in_a_new_article_without_restart(tmp_path, instance, scrubber, embedder,
+                                                                             monkeypatch):
+    import shutil
+
+    from app import create_app
+    from tests.conftest import KNOWLEDGE
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    app = create_app({"INSTANCE": str(instance), "TESTING": True, "SCRUBBER": scrubber, "EMBEDDER": embedder,
+                      "SUBJECT_KEY": TEST_SUBJECT_KEY, "KNOWLEDGE_DIR": str(knowledge)})
+    db = database(app)
+    accounts.create_user(db, "lead@example.com", "admin", PASSWORD)
+    accounts.create_user(db, "rev@example.com", "reviewer", PASSWORD)
+    admin, reviewer = Console(app, "lead@example.com"), Console(app, "rev@example.com")
+    page = reviewer.text("/admin/knowledge")
+    assert "up to date" in page and "Rebuild index now" not in page and page.count('data-label="Article"') == 10
+    question = "Do you sell gift cards?"
+    assert Visitor(app.test_client()).say(question).json["handoff_offered"]  # not in the articles yet
+    (knowledge / "gift-cards.md").write_text(
+        "---\ntitle: Gift cards\nurl: https://help.example.com/gift-cards\nquestions:\n  - Do you sell gift cards?\n"
+        "---\n# Gift cards\nYes: digital gift cards from $10 to $500 are sold in the shop and never expire.\n",
+        encoding="utf-8")
+    assert "changed since the last build" in admin.text("/admin/knowledge")
+    admin.post("/admin/knowledge/rebuild")
+    wait_for_builds()
+    page = admin.text("/admin/knowledge")
+    assert "11 articles" in page and "up to date" in page and page.count('data-label="Article"') == 11
+    reply = Visitor(app.test_client()).say(question).json
+    assert not reply["handoff_offered"] and reply["sources"][0]["title"] == "Gift cards"
+    assert ("rebuild_index", "build:1") in [(e.action, e.subject) for e in audit.entries(db)]
