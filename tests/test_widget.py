@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
-import shutil
 import signal
 import socket
 import threading
@@ -15,16 +13,10 @@ from pathlib import Path
 import pytest
 
 from app.bench import start_server
-from app.config import ROOT
+from tests.browser import browser, needs_chromium, shot  # noqa: F401 (browser is a fixture)
 from tests.conftest import call
 
-from playwright import sync_api as playwright
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# CI installs Chromium (.ci/run) and must run these; a developer machine without it skips them.
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-                                reason="Debian's chromium is not installed (apt-get install chromium)")
-ARTIFACTS = ROOT / "test-artifacts"
+pytestmark = needs_chromium
 HOSTILE_CSS = """
 * { color: #f0f !important; font-size: 30px !important; letter-spacing: 4px !important; }
 div, section, button, form { display: none !important; } body > div#quietdesk-widget { display: block !important; }
@@ -79,21 +71,6 @@ def page_url(host_page, api):
         f"<style>{HOSTILE_CSS}</style></head><body><h1>Our shop</h1>"
         f"<script src='{api}/widget.js' data-title='Shop help' async></script></body></html>")
     return origin + "/index.html"
-
-
-@pytest.fixture
-def browser():
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield instance
-        instance.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def bot_messages(page):

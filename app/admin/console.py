@@ -28,12 +28,14 @@ def sign_in(email: str, password: str) -> ConsoleUser | None:
     if user is None:
         accounts.record_failure(db, email)
         return None
+    audit.record(db, f"user:{user.id}", "sign_in", f"user:{user.id}")
     return ConsoleUser(user)
 
 
 def sign_out(user: accounts.User) -> None:
     """End every session of this user, this one included."""
     accounts.bump_session(get_db(), user.id)
+    audit.record(get_db(), f"user:{user.id}", "sign_out", f"user:{user.id}")
 
 
 def waiting_handoffs() -> int:
