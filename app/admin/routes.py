@@ -16,9 +16,8 @@ def _page_number() -> int:
     return int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
 
 
-def _back(default: str) -> str:
-    """Return the console-relative page a form came from (never another site), else default."""
-    target = request.form.get("next", "")
+def _local(target: str, default: str) -> str:
+    """Return target if it is a console path on this site (never another site), else default."""
     return target if target.startswith("/admin/") and "//" not in target and "\\" not in target else default
 
 
@@ -32,8 +31,7 @@ def login():
         return render_template("admin/login.html", error=FAILED, email=email), 401
     session.clear()  # a fresh session at login: nothing from before carries over
     login_user(user)
-    target = request.args.get("next", "")
-    return redirect(target if target.startswith("/admin") and "//" not in target else url_for("admin.home"))
+    return redirect(_local(request.args.get("next", ""), url_for("admin.home")))
 
 
 @bp.post("/logout")
@@ -91,7 +89,7 @@ def handoff_action(handoff_id: int, action: str):
     else:
         done = console.resolve_handoff(current_user.user, handoff_id)
         flash("Handoff resolved." if done else "That handoff was already resolved.")
-    return redirect(_back(url_for("admin.handoffs")))
+    return redirect(_local(request.form.get("next", ""), url_for("admin.handoffs")))
 
 
 @bp.get("/gaps")
