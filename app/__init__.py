@@ -14,7 +14,7 @@ from flask import Flask
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, logging, errors, database, engines, then the HTTP areas."""
-    from app import api, config, db, engines, errors, health, logs, widget
+    from app import api, config, db, engines, errors, health, limits, logs, widget
     from app.admin import auth as admin_auth, cli as admin_cli, manage_routes, routes as admin_routes
     from app.chat import routes as chat_routes
     from app.privacy import retention, routes as privacy_routes
@@ -30,6 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_app(app, lambda: engines.log_scrubber(app.config))
     errors.init_app(app)
     db.init_app(app)
+    limits.init_app(app)
     engines.init_app(app)
     retention.init_app(app)
     widget.init_app(app)

@@ -97,7 +97,9 @@ def bench_http(turns: int, workers: int) -> None:
         instance = Path(folder) / "instance"
         process, _, first = start_server(instance, workers)
         process.terminate(), process.wait(30)
-        process, base, restart = start_server(instance, workers)
+        # Limits stay on (their database write is part of a turn's cost) but high enough for one visitor.
+        process, base, restart = start_server(instance, workers, settings={
+            "QUIETDESK_RATE_MESSAGES_PER_VISITOR": "1000000", "QUIETDESK_RATE_REQUESTS_PER_ADDRESS": "1000000"})
         try:
             session = _post(base + "/api/v1/sessions", {})
             url = f"{base}/api/v1/conversations/{session['conversation_id']}/messages"

@@ -53,6 +53,12 @@ SETTINGS: tuple[Setting, ...] = (
             "offers a human."),
     Setting("MAX_MESSAGE_CHARS", 2000, "Longest visitor message accepted (413 message_too_long above)."),
     Setting("MAX_REQUEST_BYTES", 65536, "Largest request body accepted (413 request_too_large above)."),
+    Setting("RATE_MESSAGES_PER_VISITOR", 20, "Chat messages one visitor may send per minute (429 "
+            "rate_limited above; 0: no limit)."),
+    Setting("RATE_REQUESTS_PER_ADDRESS", 120, "API requests one client address may make per minute, all "
+            "visitors behind it together (429 rate_limited above; 0: no limit)."),
+    Setting("TRUSTED_PROXIES", 0, "Reverse proxies in front of the server whose X-Forwarded-For is trusted "
+            "for the client address (0: use the connection's address)."),
     Setting("CORS_ORIGINS", "", "Comma-separated origins (https://shop.example) of sites that may embed "
             "the widget and call the API from the browser. Empty: only this server's own pages."),
     Setting("SECURE_COOKIES", False, "Mark console cookies Secure (turn on when served over HTTPS)."),

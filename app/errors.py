@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template_string, request
+from flask import Flask, Response, jsonify, make_response, render_template_string, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -23,11 +23,13 @@ CODES: dict[str, tuple[int, str]] = {
     "message_too_long": (413, "The message is longer than the allowed maximum."),
     "request_too_large": (413, "The request body is larger than the allowed maximum."),
     "unsupported_media_type": (415, "Send the body as application/json."),
+    "rate_limited": (429, "Too many requests; wait a moment and try again."),
     "internal_error": (500, "Something went wrong on our side. Nothing you sent was lost."),
     "unavailable": (503, "The service is starting or degraded; retry shortly."),
 }
-_BY_STATUS = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-              413: "request_too_large", 415: "unsupported_media_type", 503: "unavailable"}
+_BY_STATUS = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "request_too_large", 415: "unsupported_media_type",
+              429: "rate_limited", 503: "unavailable"}
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ status }}</title>
 </head><body><h1>{{ status }}</h1><p>{{ message }}</p></body></html>"""
@@ -36,10 +38,11 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ 
 class ApiError(Exception):
     """An error the client caused or must know about, with a stable code."""
 
-    def __init__(self, code: str, message: str | None = None) -> None:
+    def __init__(self, code: str, message: str | None = None, headers: dict[str, str] | None = None) -> None:
         status, default = CODES[code]
         super().__init__(message or default)
         self.code, self.status, self.message = code, status, message or default
+        self.headers = headers or {}
 
 
 def _render(code: str, status: int, message: str) -> Response | tuple[str, int]:
@@ -51,7 +54,9 @@ def _render(code: str, status: int, message: str) -> Response | tuple[str, int]:
 
 
 def _handle_api_error(error: ApiError):
-    return _render(error.code, error.status, error.message)
+    response = make_response(_render(error.code, error.status, error.message))
+    response.headers.update(error.headers)
+    return response
 
 
 def _handle_http(error: HTTPException):

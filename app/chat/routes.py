@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 
+from app import limits
 from app.api import bearer_visitor, json_body
 from app.chat import sessions
 from app.errors import ApiError
@@ -46,6 +47,7 @@ def owned_conversation(conversation_id: str, visitor: sessions.Visitor | None = 
 @bp.post("/conversations/<conversation_id>/messages")
 def post_message(conversation_id: str):
     visitor = bearer_visitor()  # 401 before validating the body
+    limits.charge_visitor(visitor.id)
     text = message_text(json_body())
     conversation = owned_conversation(conversation_id, visitor)
     reply = current_app.extensions["pipeline"].turn(conversation, text)

@@ -15,6 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from app import limits
 from app.chat import transcripts, visitors
 from app.db import connect, get_db
 
@@ -34,9 +35,10 @@ def cutoff(days: int, now: datetime | None = None) -> str:
 
 
 def purge(db, days: int, now: datetime | None = None) -> Purged:
-    """Delete expired visitors and conversations, then checkpoint the write-ahead log."""
+    """Delete expired visitors and conversations and past rate windows, then checkpoint the log."""
     limit = cutoff(days, now)
     purged = Purged(visitors.purge_idle_before(db, limit), transcripts.purge_conversations_before(db, limit))
+    limits.forget_before(db)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return purged
 
