@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import sqlite3
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -148,6 +149,71 @@ def migrate_command() -> None:
     except (DatabaseKeyError, SchemaError) as error:
         raise click.ClickException(str(error)) from None
     click.echo("applied: " + ", ".join(applied) if applied else "database is up to date")
+
+
+MIN_PASSPHRASE = 20
+
+
+def rekey(path: Path, current_key: str, passphrase: str) -> str:
+    """Re-encrypt the file under a new passphrase (same salt); return the new raw key.
+
+    SQLCipher cannot rekey in WAL mode, so the log is checkpointed away and the file switched to a
+    rollback journal for the rekey (one transaction: all pages or none), then back to WAL. Leaving
+    WAL needs the only connection, which is how a running server is detected.
+    """
+    new_key = raw_key(path, passphrase)
+    db = connect(path, current_key)
+    try:
+        db.execute("PRAGMA busy_timeout = 1000")
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            mode = db.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        except sqlcipher3.OperationalError:
+            mode = "busy"
+        if mode != "delete":
+            raise DatabaseKeyError("the database is in use: stop the server, then run `db rekey` again")
+        db.execute(f'PRAGMA rekey = "{new_key}"')
+        db.execute("PRAGMA journal_mode = WAL")
+    finally:
+        db.close()
+    connect(path, new_key).close()  # proves the new key opens it
+    return new_key
+
+
+def _read_passphrase() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@db_cli.command("rekey")
+def rekey_command() -> None:
+    """Re-encrypt the database under a new passphrase (prompted for, or one line of standard input).
+
+    Stop the server first. If the key came from instance/db.key, that file is replaced; if it came
+    from QUIETDESK_DB_KEY, set the variable to the new passphrase before starting again.
+    """
+    passphrase = _read_passphrase()
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise click.ClickException(f"use a passphrase of at least {MIN_PASSPHRASE} characters "
+                                   "(for example from `openssl rand -hex 32`)")
+    key_file = Path(current_app.instance_path) / "db.key"
+    from_file = key_file.exists() and key_file.read_text().strip() == current_app.config["DB_KEY"]
+    pending = key_file.with_suffix(".key.new")
+    if from_file:  # written before the rekey, so the new passphrase is on disk whatever happens next
+        fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(passphrase + "\n")
+    try:
+        rekey(current_app.config["DB_PATH"], current_app.extensions["db_key"], passphrase)
+    except DatabaseKeyError as error:
+        pending.unlink(missing_ok=True)
+        raise click.ClickException(str(error)) from None
+    if from_file:
+        os.replace(pending, key_file)
+        click.echo(f"database re-encrypted; {key_file} holds the new passphrase")
+    else:
+        click.echo("database re-encrypted; set QUIETDESK_DB_KEY to the new passphrase before starting")
 
 
 def init_app(app: Flask) -> None:

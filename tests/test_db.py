@@ -105,3 +105,38 @@ def test_shipped_migrations_create_visitors_and_conversations(tmp_path):
     db.migrate(conn)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"visitors", "conversations"} <= tables
+
+
+NEW_PASSPHRASE = "plum-orchard-signal-tower-88"
+
+
+def test_rekey_re_encrypts_and_replaces_the_generated_key_file(app, runner, visitor, instance):
+    visitor.consent(transcripts=True)
+    assert visitor.say("Is shipping free?").status_code == 200
+    old_key = app.extensions["db_key"]
+    result = runner.invoke(args=["db", "rekey"], input=NEW_PASSPHRASE + "\n")
+    assert result.exit_code == 0 and "holds the new passphrase" in result.output
+    assert (instance / "db.key").read_text().strip() == NEW_PASSPHRASE
+    assert oct((instance / "db.key").stat().st_mode & 0o777) == "0o600" and not (instance / "db.key.new").exists()
+    with pytest.raises(db.DatabaseKeyError):
+        db.connect(app.config["DB_PATH"], old_key)
+    reopened = db.connect(app.config["DB_PATH"], db.raw_key(app.config["DB_PATH"], NEW_PASSPHRASE))
+    assert reopened.execute("SELECT count(*) FROM messages").fetchone()[0] == 2
+    assert reopened.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    export = visitor.client.get("/api/v1/me/export", headers=visitor.auth)  # same app, new key: still fails closed
+    assert export.status_code == 500 and "Traceback" not in export.get_data(as_text=True)
+
+
+def test_rekey_refuses_while_the_database_is_in_use_and_changes_nothing(app, runner, instance):
+    in_use = db.connect(app.config["DB_PATH"], app.extensions["db_key"])
+    in_use.execute("SELECT count(*) FROM visitors").fetchone()
+    result = runner.invoke(args=["db", "rekey"], input=NEW_PASSPHRASE + "\n")
+    assert result.exit_code == 1 and "stop the server" in result.output
+    in_use.close()
+    assert db.connect(app.config["DB_PATH"], app.extensions["db_key"]).execute("SELECT 1").fetchone()[0] == 1
+    assert not (instance / "db.key.new").exists() and (instance / "db.key").read_text().strip() != NEW_PASSPHRASE
+
+
+def test_rekey_rejects_a_short_passphrase(runner):
+    result = runner.invoke(args=["db", "rekey"], input="short\n")
+    assert result.exit_code == 1 and "at least 20 characters" in result.output
