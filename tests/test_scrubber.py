@@ -52,6 +52,9 @@ def scrubber() -> Scrubber:
     ("Sync fails for https://jane:s3cret@files.example.com/share today",
      "https://jane:s3cret@files.example.com/share", "CREDENTIAL_URL"),
     ("Where is my order LL-123456? It is late.", "LL-123456", "ORDER_NUMBER"),
+    ("This link fails: https://shop.example/orders/jane.roe@example.com/status", "jane.roe@example.com",
+     "EMAIL_ADDRESS"),
+    ("It redirects to /login?user=jane.roe%40example.com&next=/cart", "jane.roe%40example.com", "EMAIL_ADDRESS"),
 ])
 def test_scrubs_each_kind_of_personal_data(scrubber, text, value, entity_type):
     scrubbed = scrubber.scrub(text)
@@ -145,6 +148,7 @@ def test_email_scrubbing_makes_no_network_call_and_writes_no_cache(scrubber, mon
 
 @pytest.mark.parametrize("entity_type, value, expected", [
     ("EMAIL_ADDRESS", "  Jane.Roe@Example.COM ", "jane.roe@example.com"),
+    ("EMAIL_ADDRESS", "jane.roe%40example.com", "jane.roe@example.com"),
     ("PHONE_NUMBER", "(212) 555-0147", "+12125550147"),
     ("PHONE_NUMBER", "+44 20 7946 0958", "+442079460958"),
     ("PHONE_NUMBER", "12-34", "1234"),

@@ -17,6 +17,7 @@ from tests.browser import browser, needs_chromium, shot  # noqa: F401 (browser i
 from tests.conftest import call
 
 pytestmark = needs_chromium
+MESSAGES_PER_MINUTE = 4
 HOSTILE_CSS = """
 * { color: #f0f !important; font-size: 30px !important; letter-spacing: 4px !important; }
 div, section, button, form { display: none !important; } body > div#quietdesk-widget { display: block !important; }
@@ -56,7 +57,8 @@ def api(tmp_path_factory, host_page):
     _, origin = host_page
     log = open(tmp_path_factory.mktemp("widget-logs") / "server.log", "w")
     process, base, _ = start_server(tmp_path_factory.mktemp("widget") / "instance", log=log,
-                                    settings={"QUIETDESK_CORS_ORIGINS": origin})
+                                    settings={"QUIETDESK_CORS_ORIGINS": origin,
+                                              "QUIETDESK_RATE_MESSAGES_PER_VISITOR": str(MESSAGES_PER_MINUTE)})
     yield base.replace("127.0.0.1", "localhost")  # a different origin from the host page
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)
@@ -187,9 +189,11 @@ def test_rate_limited_reply_says_so(browser, page_url):
     page.goto(page_url)
     page.get_by_role("button", name="Open chat").click()
     page.get_by_role("button", name="Start chatting").click()
-    page.route("**/messages", lambda route: route.fulfill(
-        status=429, content_type="application/json", body='{"error": "rate_limited", "message": "slow down"}'))
-    page.get_by_role("textbox", name="Your message").fill("hello")
+    for sent in range(1, MESSAGES_PER_MINUTE + 1):  # the server's real limit, not a faked response
+        page.get_by_role("textbox", name="Your message").fill("Is shipping free?")
+        page.keyboard.press("Enter")
+        bot_messages(page).nth(sent - 1).wait_for()
+    page.get_by_role("textbox", name="Your message").fill("Is shipping free?")
     page.keyboard.press("Enter")
     page.get_by_text("Too many messages at once").wait_for()
 

@@ -12,6 +12,7 @@ from bisect import bisect_left, bisect_right
 
 import phonenumbers
 import regex
+import tldextract
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -222,6 +223,26 @@ def credential_url_recognizer() -> PatternRecognizer:
         "url with credentials", r"\b[a-z][a-z0-9+.-]{1,15}://[^\s:/@]+:[^\s/@]+@[^\s\"'<>]+", 0.95)])
 
 
+# An address inside a URL path or query ("/orders/jane@example.com", "?user=jane%40example.com"):
+# Presidio's email pattern lets the local part run over "/", "=" and "?", then its domain check
+# rejects the whole run, so the address was kept. Here the local part stops at URL delimiters.
+EMAIL_LOCAL = r"[a-z0-9!#$'*+^_`{|}~-]+(?:\.[a-z0-9!#$'*+^_`{|}~-]+)*"
+EMAIL_DOMAIN = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\b"
+EMBEDDED_EMAIL = rf"(?<![a-z0-9!#$'*+^_`{{|}}~.-]){EMAIL_LOCAL}(?:@|%40){EMAIL_DOMAIN}"
+
+
+class EmbeddedEmailRecognizer(PatternRecognizer):
+    """Find email addresses glued into URLs and other text, URL-encoded "@" (%40) included."""
+
+    def __init__(self) -> None:
+        super().__init__("EMAIL_ADDRESS", name="EmbeddedEmailRecognizer",
+                         patterns=[Pattern("email inside a url or text", EMBEDDED_EMAIL, 0.9)])
+
+    def validate_result(self, pattern_text: str) -> bool:
+        domain = regex.split(r"@|%40", pattern_text, flags=regex.IGNORECASE)[-1]
+        return tldextract.extract(domain).suffix != ""
+
+
 def date_of_birth_recognizer() -> PatternRecognizer:
     """Find dates written right after "born", "date of birth", "DOB" and the like."""
     return PatternRecognizer("DATE_OF_BIRTH", name="DateOfBirthRecognizer",
@@ -339,7 +360,7 @@ def _stems(word: str) -> list[str]:
 def custom_recognizers() -> list[EntityRecognizer]:
     """Return a fresh instance of every Quietdesk recognizer."""
     return [StreetAddressRecognizer(), LoosePhoneRecognizer(), ProperNameRecognizer(),
-            *name_cue_recognizers(), date_of_birth_recognizer(), credential_url_recognizer(),
+            *name_cue_recognizers(), date_of_birth_recognizer(), credential_url_recognizer(), EmbeddedEmailRecognizer(),
             CreditCardRecognizer(patterns=CARD_PATTERNS)]
 
 

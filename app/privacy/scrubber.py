@@ -106,7 +106,7 @@ def stock_mask_fn(analyzer: AnalyzerEngine) -> Callable[[str], list[tuple[int, i
 def normalise(entity_type: str, value: str) -> str:
     """Return the canonical form of a detected value, so spelling variants share a fingerprint."""
     if entity_type == "EMAIL_ADDRESS":
-        return value.strip().lower()
+        return value.strip().lower().replace("%40", "@")
     if entity_type == "PHONE_NUMBER":
         try:
             number = phonenumbers.parse(value, "US")
