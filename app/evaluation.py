@@ -32,8 +32,10 @@ def eval_cli() -> None:
 @click.option("--queries", required=True, type=click.Path(path_type=Path),
               help="JSONL {query, label}; label null = out of scope. Only scored.")
 @click.option("--dev", type=click.Path(path_type=Path), help="JSONL like --queries; thresholds are fitted here.")
+@click.option("--threshold", type=float, help="Also score our engine at this fixed threshold (say, the "
+              "product's QUIETDESK_ANSWER_THRESHOLD) — for data without a dev split.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-def eval_retrieval(kb: Path, queries: Path, dev: Path | None, as_json: bool) -> None:
+def eval_retrieval(kb: Path, queries: Path, dev: Path | None, threshold: float | None, as_json: bool) -> None:
     """Score our engine, a dense-only and a BM25-only baseline, and one ablation per mechanism."""
     from app.retrieval.embedder import Embedder, ModelError
     from app.retrieval.evaluate import EvalDataError, check_files, evaluate, format_table
@@ -42,7 +44,7 @@ def eval_retrieval(kb: Path, queries: Path, dev: Path | None, as_json: bool) -> 
     try:
         check_files(kb, queries, dev)
         embedder = Embedder(settings["EMBEDDING_MODEL"], settings["TORCH_THREADS"])
-        results = evaluate(kb, queries, dev, embedder)
+        results = evaluate(kb, queries, dev, embedder, fixed=threshold)
     except (EvalDataError, ModelError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:

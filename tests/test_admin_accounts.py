@@ -69,7 +69,7 @@ def test_audit_chain_verifies_and_reports_the_first_tampered_row(app, runner):
     db = open_db(app)
     for action in ("view_conversation", "export_subject", "erase_subject"):
         audit.record(db, "user:1", action, "visitor:7")
-    assert runner.invoke(args=["audit", "verify"]).output.strip() == "audit log intact: 3 entries"
+    assert runner.invoke(args=["audit", "verify"]).output.startswith("audit log intact: 3 entries; head 3:")
     db.execute("UPDATE audit_log SET subject = 'visitor:8' WHERE id = 2")
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and "broken at row 2" in result.output
@@ -82,3 +82,19 @@ def test_deleting_an_audit_row_breaks_the_chain(app):
     db.execute("DELETE FROM audit_log WHERE id = 2")
     assert audit.first_broken(db) == 3
     assert [e.action for e in audit.entries(db)] == ["c", "a"]
+
+
+def test_deleting_the_newest_entries_is_caught_against_a_head_from_the_log(app, runner, caplog):
+    db = open_db(app)
+    with caplog.at_level("INFO", logger="app.admin.audit"):
+        for action in ("a", "b", "c"):
+            audit.record(db, "user:1", action, "visitor:1")
+    heads = [r.getMessage().split()[-1] for r in caplog.records if r.getMessage().startswith("audit head")]
+    assert [h.split(":")[0] for h in heads] == ["1", "2", "3"]
+    assert runner.invoke(args=["audit", "verify", "--expect", heads[-1]]).exit_code == 0
+    db.execute("DELETE FROM audit_log WHERE id = 3")
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0  # the shorter chain is still a valid chain
+    result = runner.invoke(args=["audit", "verify", "--expect", heads[-1]])
+    assert result.exit_code == 1 and "newer entries were removed" in result.output
+    wrong = heads[1].split(":")[0] + ":" + "0" * 16
+    assert runner.invoke(args=["audit", "verify", "--expect", wrong]).exit_code == 1

@@ -34,14 +34,21 @@ def create_command(email: str, role: str) -> None:
 
 
 @audit_cli.command("verify")
-def verify_command() -> None:
-    """Check the audit log's hash chain; exit 1 naming the first broken row."""
+@click.option("--expect", metavar="ID:HASH", help="A head recorded elsewhere (the server log's "
+              "'audit head ID:HASH' lines); fails if that entry is gone or differs.")
+def verify_command(expect: str | None) -> None:
+    """Check the audit log's hash chain; exit 1 naming the first broken row or a missing head."""
     db = get_db()
     broken = audit.first_broken(db)
     if broken is not None:
         raise click.ClickException(f"audit log broken at row {broken}: edited, deleted or reordered")
+    if expect:
+        entry_id, _, prefix = expect.partition(":")
+        if not entry_id.isdigit() or not audit.has_head(db, int(entry_id), prefix):
+            raise click.ClickException(f"audit entry {expect} is not in the log: newer entries were removed")
     count = db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
-    click.echo(f"audit log intact: {count} entries")
+    newest = audit.head(db)
+    click.echo(f"audit log intact: {count} entries" + (f"; head {newest[0]}:{newest[1][:16]}" if newest else ""))
 
 
 def init_app(app: Flask) -> None:

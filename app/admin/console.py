@@ -103,10 +103,11 @@ def resolve_handoff(user: accounts.User, handoff_id: int) -> bool:
     return closed
 
 
-def audit_trail(page: int) -> tuple[list[dict[str, Any]], int | None]:
-    """Return one page of the audit log (newest first, actors by email) and the first broken row."""
+def audit_trail(page: int) -> tuple[list[dict[str, Any]], int | None, tuple[int, str] | None]:
+    """Return one page of the audit log (newest first, actors by email), the first broken row and
+    the head (newest id and hash)."""
     db = get_db()
     emails = {f"user:{u.id}": u.email for u in accounts.listing(db)}
     rows = [{**asdict(e), "actor_email": emails.get(e.actor)}
             for e in audit.entries(db, PAGE_SIZE * 2, (page - 1) * PAGE_SIZE * 2)]
-    return rows, audit.first_broken(db)
+    return rows, audit.first_broken(db), audit.head(db)

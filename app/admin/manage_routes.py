@@ -82,8 +82,8 @@ def subject_request_close(request_id: int, action: str):
 def audit_log():
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
-    rows, broken = console.audit_trail(page)
-    return render_template("admin/audit.html", rows=rows, broken=broken, page=page,
+    rows, broken, head = console.audit_trail(page)
+    return render_template("admin/audit.html", rows=rows, broken=broken, head=head, page=page,
                            page_size=console.PAGE_SIZE * 2)
 
 
