@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from app.chat import transcripts
 from app.chat.answer import Answer, Source, compose
 from app.db import get_db, transaction
@@ -40,11 +42,14 @@ class Pipeline:
 
     def answer(self, text: str) -> Answer:
         """Find and compose the answer to one (already scrubbed) question; touches no storage."""
+        return self._answer(text)[0]
+
+    def _answer(self, text: str) -> tuple[Answer, np.ndarray]:
         index = self.indexes.current()
         query = self.embedder.encode([text])[0]
         hits = rank(index, query, text)
         passage = best_passage(index, query, hits[0].article) if hits else None
-        return compose(hits, passage, self.threshold)
+        return compose(hits, passage, self.threshold), query
 
     def turn(self, conversation: transcripts.Conversation, text: str) -> Reply:
         """Answer one visitor message; store the scrubbed turn if transcripts are consented."""
@@ -52,11 +57,11 @@ class Pipeline:
         keep = consent.current(db, conversation.visitor_id)["transcripts"]
         labels = transcripts.placeholders(db, conversation.id) if keep else {}
         scrubbed = self.scrubber.scrub(text, labels)
-        answer = self.answer(scrubbed.text)
+        answer, vector = self._answer(scrubbed.text)
         message_id = transcripts.new_id()
         if keep:
             turn = transcripts.StoredTurn(scrubbed.text, answer.text, [asdict(s) for s in answer.sources],
-                                          answer.confidence, answer.handoff_offered)
+                                          answer.confidence, answer.handoff_offered, vector.tobytes())
             keys = {f.fingerprint: f.entity_type for f in scrubbed.entities if f.entity_type in SUBJECT_TYPES}
             with transaction(db):
                 transcripts.append_turn(db, conversation.id, turn, message_id, labels)

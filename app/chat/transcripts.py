@@ -32,6 +32,7 @@ class StoredTurn:
     sources: list[dict[str, str]]
     confidence: float
     handoff_offered: bool
+    vector: bytes | None = None  # the visitor text's sentence vector (float32), for grouping gaps
 
 
 def new_id() -> str:
@@ -76,8 +77,8 @@ def placeholders(db: sqlcipher3.Connection, conversation_id: str) -> dict[str, s
 def append_turn(db: sqlcipher3.Connection, conversation_id: str, turn: StoredTurn, message_id: str,
                 labels: dict[str, str]) -> None:
     """Store one turn and the placeholder labels it used (call inside the caller's transaction)."""
-    db.execute("INSERT INTO messages (id, conversation_id, role, text) VALUES (?, ?, 'visitor', ?)",
-               (new_id(), conversation_id, turn.visitor_text))
+    db.execute("INSERT INTO messages (id, conversation_id, role, text, vector) VALUES (?, ?, 'visitor', ?, ?)",
+               (new_id(), conversation_id, turn.visitor_text, turn.vector))
     db.execute("INSERT INTO messages (id, conversation_id, role, text, sources, confidence, "
                "handoff_offered) VALUES (?, ?, 'bot', ?, ?, ?, ?)",
                (message_id, conversation_id, turn.answer, json.dumps(turn.sources), turn.confidence,
@@ -189,18 +190,19 @@ class GapQuestion:
     asked_at: str
     unanswered: bool
     thumbs_down: bool
+    vector: bytes | None  # stored with the question; None for rows stored before vectors were kept
 
 
 def gap_questions(db: sqlcipher3.Connection, limit: int) -> list[GapQuestion]:
     """Return the most recent questions answered with "I don't know" or rated down."""
     rows = db.execute(
-        "SELECT b.conversation_id, b.created_at, b.handoff_offered, f.rating, (SELECT v.text FROM messages v "
-        "WHERE v.conversation_id = b.conversation_id AND v.role = 'visitor' AND v.rowid < b.rowid "
-        "ORDER BY v.rowid DESC LIMIT 1) AS question FROM messages b LEFT JOIN feedback f ON f.message_id = b.id "
-        "WHERE b.role = 'bot' AND (b.handoff_offered OR f.rating = 'down') "
+        "SELECT b.conversation_id, b.created_at, b.handoff_offered, f.rating, v.text AS question, v.vector "
+        "FROM messages b LEFT JOIN feedback f ON f.message_id = b.id JOIN messages v ON v.rowid = ("
+        "SELECT max(p.rowid) FROM messages p WHERE p.conversation_id = b.conversation_id AND p.role = 'visitor' "
+        "AND p.rowid < b.rowid) WHERE b.role = 'bot' AND (b.handoff_offered OR f.rating = 'down') "
         "ORDER BY b.created_at DESC LIMIT ?", (limit,))
     return [GapQuestion(row["conversation_id"], row["question"], row["created_at"], bool(row["handoff_offered"]),
-                        row["rating"] == "down") for row in rows if row["question"]]
+                        row["rating"] == "down", row["vector"]) for row in rows]
 
 
 def find_conversation(db: sqlcipher3.Connection, conversation_id: str) -> Conversation | None:
