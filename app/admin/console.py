@@ -85,22 +85,16 @@ def handoff_queue(user: accounts.User, include_resolved: bool) -> list[handoffs.
     return handoffs.queue(db, include_resolved)
 
 
-def claim_handoff(user: accounts.User, handoff_id: int) -> bool:
-    """Take an open handoff; False if someone else took or closed it first."""
-    db = get_db()
-    taken = handoffs.claim(db, handoff_id, user.id)
-    if taken:
-        audit.record(db, f"user:{user.id}", "claim_handoff", f"handoff:{handoff_id}")
-    return taken
+HANDOFF_ACTIONS = {"claim": handoffs.claim, "resolve": handoffs.resolve}
 
 
-def resolve_handoff(user: accounts.User, handoff_id: int) -> bool:
-    """Close a handoff; False if it was already resolved."""
+def act_on_handoff(user: accounts.User, handoff_id: int, action: str) -> bool:
+    """Claim or resolve a handoff and audit it; False if someone else claimed or closed it first."""
     db = get_db()
-    closed = handoffs.resolve(db, handoff_id, user.id)
-    if closed:
-        audit.record(db, f"user:{user.id}", "resolve_handoff", f"handoff:{handoff_id}")
-    return closed
+    done = HANDOFF_ACTIONS[action](db, handoff_id, user.id)
+    if done:
+        audit.record(db, f"user:{user.id}", f"{action}_handoff", f"handoff:{handoff_id}")
+    return done
 
 
 def audit_trail(page: int) -> tuple[list[dict[str, Any]], int | None, tuple[int, str] | None]:

@@ -83,11 +83,10 @@ def handoffs():
 @bp.post("/handoffs/<int:handoff_id>/<any(claim, resolve):action>")
 @login_required
 def handoff_action(handoff_id: int, action: str):
+    done = console.act_on_handoff(current_user.user, handoff_id, action)
     if action == "claim":
-        done = console.claim_handoff(current_user.user, handoff_id)
         flash("You claimed the handoff." if done else "Someone else already claimed or resolved that handoff.")
     else:
-        done = console.resolve_handoff(current_user.user, handoff_id)
         flash("Handoff resolved." if done else "That handoff was already resolved.")
     return redirect(_local(request.form.get("next", ""), url_for("admin.handoffs")))
 

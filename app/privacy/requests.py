@@ -17,23 +17,6 @@ STATUSES = ("open", "completed", "rejected")
 
 
 @dataclass(frozen=True)
-class SubjectRequest:
-    id: int
-    kind: str
-    law: str
-    identifier_kind: str
-    fingerprint: str
-    reason: str
-    received_on: str
-    due_on: str
-    status: str
-    outcome: str
-    opened_by: str
-    closed_by: str | None
-    closed_at: str | None
-
-
-@dataclass(frozen=True)
 class NewRequest:
     kind: str
     law: str
@@ -42,6 +25,18 @@ class NewRequest:
     reason: str
     received_on: str
     due_on: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubjectRequest(NewRequest):
+    """A recorded request: what was asked, plus its id, status and who handled it."""
+
+    id: int
+    status: str
+    outcome: str
+    opened_by: str
+    closed_by: str | None
+    closed_at: str | None
 
 
 _SELECT = ("SELECT r.id, r.kind, r.law, r.identifier_kind, r.fingerprint, r.reason, r.received_on, r.due_on, "
