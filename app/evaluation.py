@@ -69,6 +69,19 @@ def eval_pii(data: Path, as_json: bool) -> None:
     click.echo(json.dumps(to_json(ours, stock), indent=2) if as_json else format_table(ours, stock))
 
 
+def _sample_intents(queries: Path, intents: int, seed: int) -> tuple[list[tuple[str, str]], list[str]]:
+    """Return (label, question) pairs for `intents` sampled labels, 1 to 12 questions each, and the labels."""
+    import random
+
+    by_label: dict[str, list[str]] = {}
+    for line in queries.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line) if line.strip() else {}
+        if row.get("label") not in (None, "oos"):
+            by_label.setdefault(row["label"], []).append(row["query"])
+    picked = random.Random(seed).sample(sorted(by_label), min(intents, len(by_label)))
+    return [(label, q) for i, label in enumerate(sorted(picked)) for q in by_label[label][:1 + i % 12]], picked
+
+
 @eval_cli.command("gaps")
 @click.option("--queries", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="JSONL {query, label}; out-of-scope (null or 'oos') lines are skipped.")
@@ -80,21 +93,12 @@ def eval_gaps(queries: Path, intents: int, seed: int) -> None:
     Labels are sampled and given 1 to 12 questions each, since real gaps are uneven. Adjusted Rand
     index, homogeneity (a group holds one intent) and completeness (an intent stays in one group).
     """
-    import random
-
     from sklearn.metrics import adjusted_rand_score, completeness_score, homogeneity_score
 
     from app.retrieval.embedder import Embedder
     from app.retrieval.grouping import SIMILARITY, group_similar
 
-    rows = [json.loads(line) for line in queries.read_text(encoding="utf-8").splitlines() if line.strip()]
-    by_label: dict[str, list[str]] = {}
-    for row in rows:
-        if row.get("label") not in (None, "oos"):
-            by_label.setdefault(row["label"], []).append(row["query"])
-    rng = random.Random(seed)
-    picked = rng.sample(sorted(by_label), min(intents, len(by_label)))
-    sample = [(label, q) for i, label in enumerate(sorted(picked)) for q in by_label[label][:1 + i % 12]]
+    sample, picked = _sample_intents(queries, intents, seed)
     settings = _settings()
     vectors = Embedder(settings["EMBEDDING_MODEL"], settings["TORCH_THREADS"]).encode([q for _, q in sample])
     truth = [label for label, _ in sample]

@@ -104,3 +104,24 @@ def test_eval_pii_reports_a_malformed_line(tmp_path):
     bad.write_text('{"text": "ok", "spans": []}\n{"text": "x", "spans": [{"start": 5, "end": 1}]}\n')
     result = CliRunner().invoke(eval_cli, ["pii", "--data", str(bad)])
     assert result.exit_code == 1 and "line 2" in result.output and "Traceback" not in result.output
+
+
+def test_fixed_threshold_row_scores_out_of_scope_as_a_class(embedder):
+    rows = {r.name: r for r in evaluate(KB, QUERIES, None, embedder, fixed=0.45)}
+    fixed = rows["ours at the product threshold"]
+    assert fixed.threshold == 0.45 and rows["ours"].threshold == 0.0
+    assert fixed.oos_recall > rows["ours"].oos_recall == 0.0  # without a threshold nothing abstains
+    assert 0 < fixed.overall <= 1
+
+
+def test_eval_gaps_scores_grouping_against_labels(tmp_path):
+    lines = [("a_meaning", "What is the meaning of life?"),
+             ("b_store", "Do you have a physical store in Berlin?"), ("b_store", "Can I visit your store in person?"),
+             ("c_gift", "Do you sell gift cards?"), ("c_gift", "Can I buy a gift card for a friend?"),
+             ("c_gift", "Are gift vouchers available?"), ("oos", "flip a coin")]
+    queries = tmp_path / "labelled.jsonl"
+    queries.write_text("".join(json.dumps({"query": q, "label": label}) + "\n" for label, q in lines))
+    output = CliRunner().invoke(eval_cli, ["gaps", "--queries", str(queries), "--intents", "3"]).output
+    assert output.startswith("6 questions from 3 intents")
+    product = next(line for line in output.splitlines() if line.endswith("<- product")).split()
+    assert product[:3] == ["0.45", "3", "1.000"]  # three groups, exactly the labelled ones
