@@ -182,6 +182,16 @@ def test_purge_deletes_only_expired_visitors_and_conversations(app, client, visi
     assert purge(db, 30).visitors == 0
 
 
+def test_purge_forgets_day_old_failed_logins_but_keeps_recent_ones(app):
+    from app.admin import accounts
+    db = connect(app.config["DB_PATH"], app.extensions["db_key"])
+    accounts.record_failure(db, "typo.customer@example.com")
+    accounts.record_failure(db, "lead@example.com")
+    db.execute("UPDATE login_failures SET created_at = '2020-01-01T00:00:00.000Z' WHERE email LIKE 'typo%'")
+    purge(db, 30)
+    assert [row[0] for row in db.execute("SELECT email FROM login_failures")] == ["lead@example.com"]
+
+
 def test_serving_workers_purge_in_the_background(instance, scrubber, embedder, kb_index):
     import time
 

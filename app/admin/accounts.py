@@ -125,3 +125,9 @@ def set_password(db: sqlcipher3.Connection, user_id: int, password: str) -> None
     with transaction(db):
         db.execute("UPDATE admin_users SET password_hash = ?, session_version = session_version + 1 WHERE id = ?",
                    (generate_password_hash(password, method=HASH_METHOD), user_id))
+
+
+def forget_failures_before(db: sqlcipher3.Connection, cutoff: str) -> int:
+    """Delete failed-login records older than cutoff (long past any throttling window)."""
+    with transaction(db):
+        return db.execute("DELETE FROM login_failures WHERE created_at < ?", (cutoff,)).rowcount

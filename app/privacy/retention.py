@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app import limits
+from app.admin import accounts
 from app.chat import transcripts, visitors
 from app.db import connect, get_db
 
@@ -35,10 +36,12 @@ def cutoff(days: int, now: datetime | None = None) -> str:
 
 
 def purge(db, days: int, now: datetime | None = None) -> Purged:
-    """Delete expired visitors and conversations and past rate windows, then checkpoint the log."""
+    """Delete expired visitors and conversations, past rate windows and day-old failed logins, then
+    checkpoint the log."""
     limit = cutoff(days, now)
     purged = Purged(visitors.purge_idle_before(db, limit), transcripts.purge_conversations_before(db, limit))
     limits.forget_before(db)
+    accounts.forget_failures_before(db, cutoff(1, now))  # typed emails; throttling looks back minutes
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return purged
 
