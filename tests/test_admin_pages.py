@@ -102,6 +102,10 @@ MATRIX = [
     ("GET", "/admin/users", "/admin/users", (LOGIN, 403, 200)),
     ("POST", "/admin/handoffs/<int:handoff_id>/<any(claim, resolve):action>", "/admin/handoffs/{handoff}/claim",
      (LOGIN, 302, 302)),
+    ("POST", "/admin/conversations/<conversation_id>/tags", "/admin/conversations/{conversation}/tags",
+     (LOGIN, 302, 302)),
+    ("POST", "/admin/conversations/<conversation_id>/tags/<tag>/remove",
+     "/admin/conversations/{conversation}/tags/billing/remove", (LOGIN, 302, 302)),
     ("POST", "/admin/requests", "/admin/requests", (LOGIN, 403, 302)),
     ("POST", "/admin/requests/<int:request_id>/<any(erase, complete, reject):action>",
      "/admin/requests/{request}/complete", (LOGIN, 403, 302)),
@@ -118,7 +122,7 @@ def test_role_matrix_covers_every_console_route(app):
     rules = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")
              for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert rules == {(method, rule) for method, rule, _, _ in MATRIX}
-    assert len(MATRIX) * len(ROLES) == 66
+    assert len(MATRIX) * len(ROLES) == 72
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -138,6 +142,7 @@ def test_role_matrix(app, staff, role):
              "/admin/requests": {"identifier": "quinn.harlow@example.net", "kind": "access", "law": "gdpr",
                                  "reason": "email to privacy@, verified by reply"},
              "/admin/requests/{request}/complete": {"note": "export sent by email"},
+             "/admin/conversations/{conversation}/tags": {"tag": "billing"},
              "/admin/users": {"email": "new.member@example.com", "role": "reviewer", "password": PASSWORD},
              "/admin/users/{other}/password": {"password": "quiet-copper-meadow-17"}}
     seen, wanted = [], []
@@ -190,6 +195,29 @@ def test_conversation_filters(app, staff):
     assert bad.status_code == 400 and "Unknown rating filter" in bad.get_data(as_text=True)
     assert console.get("/admin/conversations", query_string={"since": "yesterday"}).status_code == 400
     assert listed() == everyone
+
+
+def test_tags_label_conversations_filter_the_list_and_travel_with_the_export(app, staff):
+    billing, other = chat(app, "How do I pay my invoice?"), chat(app, "Is shipping free?")
+    reviewer = Console(app, "rev@example.com")
+    page = f"/admin/conversations/{billing.conversation_id}"
+    for tag in ("Billing ", "invoice-question"):
+        reviewer.post(f"{page}/tags", {"tag": tag})
+    refused = reviewer.text(reviewer.post(f"{page}/tags", {"tag": "jane@example.com"}).headers["Location"])
+    assert "Not tagged: A tag is one word" in refused and "jane@example.com" not in refused.split("Not tagged")[0]
+    text = reviewer.text(page)
+    assert '<span class="tag">billing</span>' in text and '<span class="tag">invoice-question</span>' in text
+    listing = reviewer.text("/admin/conversations", query_string={"tag": "billing"})
+    assert billing.conversation_id in listing and other.conversation_id not in listing
+    assert reviewer.get("/admin/conversations", query_string={"tag": "no spaces allowed"}).status_code == 400
+    reviewer.post(f"{page}/tags/invoice-question/remove")
+    exported = billing.client.get("/api/v1/me/export", headers=billing.auth).json
+    assert exported["conversations"][0]["tags"] == ["billing"]
+    assert reviewer.post("/admin/conversations/nope/tags", {"tag": "x"}).status_code == 404
+    actions = [(e.action, e.detail) for e in audit.entries(database(app))]
+    assert ("tag_conversation", "billing") in actions and ("untag_conversation", "invoice-question") in actions
+    billing.client.delete("/api/v1/me", headers=billing.auth)
+    assert database(app).execute("SELECT count(*) FROM conversation_tags").fetchone()[0] == 0
 
 
 def test_handoff_queue_claim_and_resolve(app, staff):

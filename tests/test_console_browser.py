@@ -82,6 +82,9 @@ def test_sign_in_open_conversation_resolve_handoff_sign_out(browser, server):
     assert "<EMAIL_ADDRESS_1>" in body and EMAIL not in body and "Marlowe" not in body
     assert "Shipping options" in body and fits(page)
     shot(page, "console-4-conversation")
+    page.get_by_label("Add a tag").fill("gift-cards")
+    page.get_by_label("Add a tag").press("Enter")
+    page.get_by_text("Tag added.").wait_for()
     page.get_by_role("button", name="Claim handoff").click()
     page.get_by_text("You claimed the handoff.").wait_for()
     page.get_by_role("button", name="Resolve handoff").click()

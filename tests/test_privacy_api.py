@@ -149,7 +149,7 @@ def test_erasure_removes_everything_and_kills_the_token(app, client, visitor):
     client.post(f"/api/v1/conversations/{visitor.conversation_id}/handoff", headers=visitor.auth)
     response = client.delete("/api/v1/me", headers=visitor.auth)
     assert response.json["deleted"] == {"visitor": 1, "conversations": 1, "messages": 2, "feedback": 1,
-                                        "handoffs": 1, "consent_events": 1, "subject_keys": 1}
+                                        "handoffs": 1, "tags": 0, "consent_events": 1, "subject_keys": 1}
     assert client.get("/api/v1/consent", headers=visitor.auth).status_code == 401
     assert client.delete("/api/v1/me", headers=visitor.auth).status_code == 401
     assert rows(app, "SELECT count(*) FROM messages") == [(2,)]  # the other visitor's turn

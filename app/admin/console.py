@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from app.admin import accounts, audit
 from app.admin.auth import THROTTLE_FAILURES, THROTTLE_MINUTES, ConsoleUser
-from app.chat import handoffs, transcripts
+from app.chat import handoffs, tags, transcripts
 from app.db import get_db
 
 PAGE_SIZE = 25
@@ -51,6 +51,8 @@ def parse_filters(args: Mapping[str, str]) -> transcripts.Filters:
         if value != "all" and value not in choices:
             raise ValueError(f"Unknown {name} filter: choose one of all, {', '.join(choices)}.")
         values[name] = value
+    if args.get("tag"):
+        values["tag"] = tags.normalise(args["tag"])
     for name in ("since", "until"):
         if args.get(name):
             try:
@@ -75,7 +77,26 @@ def conversation(user: accounts.User, conversation_id: str) -> dict[str, Any] | 
         return None
     audit.record(db, f"user:{user.id}", "view_conversation", f"conversation:{found.id}")
     return {"id": found.id, "created_at": found.created_at, "messages": transcripts.messages_of(db, found.id),
-            "handoffs": handoffs.of_conversation(db, found.id)}
+            "handoffs": handoffs.of_conversation(db, found.id), "tags": tags.of_conversation(db, found.id)}
+
+
+def tags_in_use() -> list[tuple[str, int]]:
+    """Return every tag in use with its count (labels only: nothing to audit)."""
+    return tags.in_use(get_db())
+
+
+def change_tag(user: accounts.User, conversation_id: str, tag: str, add: bool) -> bool:
+    """Tag or untag a conversation and audit it; ValueError for a badly shaped tag, LookupError
+    for an unknown conversation; False if nothing changed."""
+    db = get_db()
+    if transcripts.find_conversation(db, conversation_id) is None:
+        raise LookupError("no such conversation")
+    tag = tags.normalise(tag)
+    changed = tags.add(db, conversation_id, tag, user.id) if add else tags.remove(db, conversation_id, tag)
+    if changed:
+        audit.record(db, f"user:{user.id}", "tag_conversation" if add else "untag_conversation",
+                     f"conversation:{conversation_id}", tag)
+    return changed
 
 
 def handoff_queue(user: accounts.User, include_resolved: bool) -> list[handoffs.Handoff]:

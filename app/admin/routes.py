@@ -60,7 +60,7 @@ def conversations():
     rows = console.conversations(current_user.user, filters, page)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/conversations.html", rows=rows, filters=filters, choices=console.FILTER_CHOICES,
-                           page=page, page_size=console.PAGE_SIZE, query=query)
+                           tags=console.tags_in_use(), page=page, page_size=console.PAGE_SIZE, query=query)
 
 
 @bp.get("/conversations/<conversation_id>")
@@ -70,6 +70,22 @@ def conversation(conversation_id: str):
     if found is None:
         abort(404, "No stored conversation has that id; it may have been erased or reached its retention limit.")
     return render_template("admin/conversation.html", conversation=found)
+
+
+@bp.post("/conversations/<conversation_id>/tags")
+@bp.post("/conversations/<conversation_id>/tags/<tag>/remove")
+@login_required
+def conversation_tag(conversation_id: str, tag: str | None = None):
+    try:
+        changed = console.change_tag(current_user.user, conversation_id, tag or request.form.get("tag", ""),
+                                     add=tag is None)
+    except LookupError:
+        abort(404, "No stored conversation has that id.")
+    except ValueError as error:
+        flash(f"Not tagged: {error}")
+    else:
+        flash(("Tag added." if tag is None else "Tag removed.") if changed else "Nothing to change.")
+    return redirect(url_for("admin.conversation", conversation_id=conversation_id))
 
 
 @bp.get("/handoffs")

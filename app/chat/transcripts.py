@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlcipher3
 
-from app.chat import handoffs
+from app.chat import handoffs, tags
 from app.db import transaction
 
 
@@ -119,7 +119,8 @@ def export_conversations(db: sqlcipher3.Connection, visitor_id: int) -> list[dic
                               "messages": messages_of(db, conv["id"]),
                               "handoffs": [{"status": h.status, "created_at": h.created_at,
                                             "resolved_at": h.resolved_at}
-                                           for h in handoffs.of_conversation(db, conv["id"])]})
+                                           for h in handoffs.of_conversation(db, conv["id"])],
+                              "tags": tags.of_conversation(db, conv["id"])})
     return conversations
 
 
@@ -151,6 +152,7 @@ class Filters:
     answered: str = "all"     # all | answered | unanswered
     rating: str = "all"       # all | up | down | none
     handoff: str = "all"      # all | any | open | claimed | resolved | none
+    tag: str | None = None    # only conversations carrying this tag
 
 
 CHOICES = {
@@ -168,16 +170,18 @@ def summaries(db: sqlcipher3.Connection, filters: Filters, limit: int, offset: i
     where += [CHOICES[name][getattr(filters, name)] for name in CHOICES if getattr(filters, name) != "all"]
     where += ["active_at >= :since"] if filters.since else []
     where += ["active_at < date(:until, '+1 day')"] if filters.until else []
+    where += ["id IN (SELECT conversation_id FROM conversation_tags WHERE tag = :tag)"] if filters.tag else []
     rows = db.execute(
         "SELECT * FROM (SELECT c.id, c.created_at, count(m.id) AS messages, "
         "coalesce(max(m.created_at), c.created_at) AS active_at, coalesce(sum(f.rating = 'up'), 0) AS thumbs_up, "
         "coalesce(sum(f.rating = 'down'), 0) AS thumbs_down, "
         "coalesce(sum(m.role = 'bot' AND m.handoff_offered), 0) AS unanswered, "
-        "(SELECT status FROM handoffs h WHERE h.conversation_id = c.id ORDER BY h.id DESC LIMIT 1) AS handoff "
-        "FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id "
+        "(SELECT status FROM handoffs h WHERE h.conversation_id = c.id ORDER BY h.id DESC LIMIT 1) AS handoff, "
+        "(SELECT group_concat(tag, ' ') FROM (SELECT tag FROM conversation_tags t WHERE t.conversation_id = c.id "
+        "ORDER BY tag)) AS tags FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id "
         "LEFT JOIN feedback f ON f.message_id = m.id GROUP BY c.id) "
         f"WHERE {' AND '.join(where)} ORDER BY active_at DESC LIMIT :limit OFFSET :offset",
-        {"since": filters.since, "until": filters.until, "limit": limit, "offset": offset})
+        {"since": filters.since, "until": filters.until, "tag": filters.tag, "limit": limit, "offset": offset})
     return [dict(row) for row in rows]
 
 

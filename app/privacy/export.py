@@ -45,6 +45,7 @@ def erase_visitor(visitor: visitors.Visitor) -> dict[str, int]:
               "messages": sum(len(c["messages"]) for c in conversations),
               "feedback": sum(1 for c in conversations for m in c["messages"] if m["feedback"]),
               "handoffs": sum(len(c["handoffs"]) for c in conversations),
+              "tags": sum(len(c["tags"]) for c in conversations),
               "consent_events": len(held["consent"]["history"]),
               "subject_keys": len(held["subject_keys"])}
     visitors.delete_visitor(db, visitor.id)
