@@ -7,7 +7,6 @@ than a chain of loosely related questions (which single linkage would give).
 from __future__ import annotations
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
 
 SIMILARITY = 0.45  # best balance of purity and completeness on banking77 and CLINC150 (`run.py eval gaps`)
 
@@ -16,6 +15,10 @@ def group_similar(vectors: np.ndarray, similarity: float = SIMILARITY) -> list[l
     """Return groups of row numbers, largest first; within a group the most central row comes first."""
     if len(vectors) < 2:
         return [[i] for i in range(len(vectors))]
+    # Imported here: scikit-learn's clustering pulls in SciPy (~90 MB per worker), needed only when
+    # someone opens the knowledge-gaps page.
+    from sklearn.cluster import AgglomerativeClustering
+
     labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
                                      distance_threshold=1 - similarity).fit_predict(vectors)
     groups = []
