@@ -117,3 +117,36 @@ def bench_http(turns: int, workers: int) -> None:
     click.echo(f"turn latency over HTTP, {turns} turns: median {statistics.median(latencies):.1f} ms, "
                f"p95 {latencies[int(0.95 * (turns - 1))]:.1f} ms, max {latencies[-1]:.1f} ms")
     click.echo(f"server memory ({workers} worker(s) + master): {rss:.0f} MB RSS")
+
+
+@bench_cli.command("index")
+@click.option("--kb", "kb", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="JSONL knowledge base ({id, title, questions[, body]}), as for `eval retrieval`.")
+def bench_index(kb: Path) -> None:
+    """Time a full index build, then a rebuild after one article changed, and a rebuild with none changed."""
+    from app.retrieval import index as index_store
+    from app.retrieval.articles import load_articles
+    from app.retrieval.embedder import Embedder
+    from app.retrieval.evaluate import write_kb
+
+    embedder = Embedder()
+    with tempfile.TemporaryDirectory(prefix="quietdesk-bench-") as folder:
+        articles_dir = Path(folder) / "knowledge"
+        articles_dir.mkdir()
+        write_kb(kb, articles_dir)
+        articles = load_articles(articles_dir)
+        began = time.perf_counter()
+        first = index_store.build(articles, embedder, 900)
+        full = time.perf_counter() - began
+        edited = sorted(articles_dir.glob("*.md"))[0]
+        edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more sentence about this topic.\n",
+                          encoding="utf-8")
+        timings = []
+        for previous in (None, first):
+            began = time.perf_counter()
+            index_store.build(load_articles(articles_dir), embedder, 900, previous)
+            timings.append(time.perf_counter() - began)
+    click.echo(f"{len(articles)} articles, {len(first.chunks)} entries, {len(first.sentences)} sentences")
+    click.echo(f"full build: {full:.1f} s")
+    click.echo(f"one article changed, everything re-encoded: {timings[0]:.1f} s")
+    click.echo(f"one article changed, unchanged texts reused from the previous index: {timings[1]:.1f} s")

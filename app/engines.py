@@ -67,7 +67,11 @@ def ensure_index(app: Flask, embedder: Embedder | None = None, force: bool = Fal
     if not force and index_store.current_digest(root) == digest:
         return index_store.load(root)
     embedder = embedder or Embedder(model, app.config["TORCH_THREADS"])
-    built = index_store.build(articles, embedder, app.config["CHUNK_CHARS"])
+    try:
+        previous = index_store.load(root)  # its vectors are reused for texts that did not change
+    except IndexLoadError:
+        previous = None
+    built = index_store.build(articles, embedder, app.config["CHUNK_CHARS"], previous)
     index_store.save(built, root)
     log.info("built index: %d articles, %d entries", built.articles, len(built.chunks))
     return built

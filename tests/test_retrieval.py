@@ -101,3 +101,35 @@ def test_saved_index_loads_identically_and_swaps_atomically(tmp_path, kb_index):
 def test_missing_index_is_a_clear_error(tmp_path):
     with pytest.raises(index_store.IndexLoadError, match="cannot read the index"):
         index_store.load(tmp_path / "nothing-here")
+
+
+class CountingEmbedder:
+    """The real embedder, counting the texts it is asked to encode."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder, self.encoded = embedder, []
+        self.name, self.dimension = embedder.name, embedder.dimension
+
+    def encode(self, texts):
+        self.encoded += texts
+        return self.embedder.encode(texts)
+
+
+def test_rebuild_after_one_article_changed_encodes_only_that_article(tmp_path, embedder, kb_index):
+    import dataclasses
+
+    import numpy as np
+    articles = load_articles(KNOWLEDGE)
+    changed = dataclasses.replace(articles[0], body=articles[0].body + "\n\nLamps ship with a printed quick guide.")
+    counting = CountingEmbedder(embedder)
+    rebuilt = index_store.build([changed, *articles[1:]], counting, 900, previous=kb_index)
+    assert counting.encoded and all(changed.title in t or t in changed.body or t in changed.questions
+                                    for t in counting.encoded)
+    assert len(counting.encoded) < len(rebuilt.chunks) / 5
+    fresh = index_store.build([changed, *articles[1:]], embedder, 900)
+    assert np.allclose(rebuilt.vectors, fresh.vectors, atol=1e-5)
+    assert np.allclose(rebuilt.sentence_vectors, fresh.sentence_vectors, atol=1e-5)
+    other_model = dataclasses.replace(kb_index, model="another-model")
+    counting.encoded = []
+    index_store.build(articles, counting, 900, previous=other_model)
+    assert len(counting.encoded) >= len(kb_index.chunks)  # vectors of another model are never reused

@@ -45,6 +45,7 @@ class Index:
     weights: np.ndarray  # classifier: dimension × articles
     bias: np.ndarray
     faiss_index: faiss.Index
+    model: str = ""  # embedding model the vectors came from ("" for indexes saved before this was kept)
 
     @cached_property
     def article_ids(self) -> tuple[str, ...]:
@@ -123,19 +124,45 @@ def _flat(vectors: np.ndarray) -> faiss.Index:
     return flat
 
 
-def build(articles: list[Article], embedder: Embedder, chunk_chars: int) -> Index:
-    """Chunk and embed every article, and fit the classifier, into a new in-memory index."""
+def _entry_text(chunk: Chunk) -> str:
+    return f"{chunk.title}. {chunk.heading}. {chunk.text}" if chunk.kind == "passage" else chunk.text
+
+
+def _known_vectors(previous: Index | None, model: str) -> dict[str, np.ndarray]:
+    """Map every text the previous index encoded (with the same model) to its vector."""
+    if previous is None or previous.model != model:
+        return {}
+    known = {_entry_text(c): v for c, v in zip(previous.chunks, previous.vectors)}
+    known.update((text, v) for (_, text), v in zip(previous.sentences, previous.sentence_vectors))
+    return known
+
+
+def _encode(embedder: Embedder, texts: list[str], known: dict[str, np.ndarray]) -> np.ndarray:
+    """Encode texts, reusing the vectors of those already known."""
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    fresh = dict(zip(missing, embedder.encode(missing)))
+    if not texts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.ascontiguousarray(np.stack([known[t] if t in known else fresh[t] for t in texts]), dtype=np.float32)
+
+
+def build(articles: list[Article], embedder: Embedder, chunk_chars: int, previous: Index | None = None) -> Index:
+    """Chunk and embed every article, and fit the classifier, into a new in-memory index.
+
+    Texts the previous index already encoded with the same model keep their vectors, so a change to
+    one article re-encodes that article only (the classifier is refitted: it depends on them all).
+    """
     chunks = tuple(c for a in articles for c in chunk_article(a, chunk_chars))
     if not chunks:
         raise IndexLoadError("the knowledge base has no articles to index")
     sentences = tuple((row, s) for row, c in enumerate(chunks) if c.kind == "passage"
                       for s in split_sentences(c.text))
-    vectors = embedder.encode([f"{c.title}. {c.heading}. {c.text}" if c.kind == "passage" else c.text
-                               for c in chunks])
-    sentence_vectors = embedder.encode([s for _, s in sentences])
+    known = _known_vectors(previous, embedder.name)
+    vectors = _encode(embedder, [_entry_text(c) for c in chunks], known)
+    sentence_vectors = _encode(embedder, [s for _, s in sentences], known)
     built_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     index = Index(digest_of(articles, embedder.name, chunk_chars), built_at, chunks, vectors, sentences,
-                  sentence_vectors, np.zeros(0), np.zeros(0), _flat(vectors))
+                  sentence_vectors, np.zeros(0), np.zeros(0), _flat(vectors), embedder.name)
     weights, bias = classifier.fit(vectors, index.entry_article, index.articles)
     return dataclasses.replace(index, weights=weights, bias=bias)
 
@@ -144,7 +171,7 @@ def save(index: Index, root: Path) -> Path:
     """Write the index under root in a new folder and atomically make it the current one."""
     root.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{index.digest[:16]}-", dir=root))
-    meta = {"format": FORMAT, "digest": index.digest, "built_at": index.built_at,
+    meta = {"format": FORMAT, "digest": index.digest, "built_at": index.built_at, "model": index.model,
             "chunks": [dataclasses.asdict(c) for c in index.chunks], "sentences": index.sentences}
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     faiss.write_index(index.faiss_index, str(folder / "entries.faiss"))
@@ -185,4 +212,4 @@ def load(root: Path) -> Index:
     sentences = tuple((int(row), text) for row, text in meta["sentences"])
     vectors = entries.reconstruct_n(0, entries.ntotal)
     return Index(meta["digest"], meta["built_at"], chunks, vectors, sentences, sentence_vectors,
-                 weights, bias, entries)
+                 weights, bias, entries, meta.get("model", ""))
