@@ -84,12 +84,26 @@ def test_deleting_an_audit_row_breaks_the_chain(app):
     assert [e.action for e in audit.entries(db)] == ["c", "a"]
 
 
-def test_deleting_the_newest_entries_is_caught_against_a_head_from_the_log(app, runner, caplog):
+def test_deleting_the_newest_entries_is_caught_against_a_head_from_the_log(app, runner):
+    import logging
+
+    class Heads(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.seen.append(record.getMessage())
+
+    heard, logger = Heads(), logging.getLogger("app.admin.audit")
+    logger.addHandler(heard)
     db = open_db(app)
-    with caplog.at_level("INFO", logger="app.admin.audit"):
+    try:
         for action in ("a", "b", "c"):
             audit.record(db, "user:1", action, "visitor:1")
-    heads = [r.getMessage().split()[-1] for r in caplog.records if r.getMessage().startswith("audit head")]
+    finally:
+        logger.removeHandler(heard)
+    heads = [m.split()[-1] for m in heard.seen if m.startswith("audit head")]
     assert [h.split(":")[0] for h in heads] == ["1", "2", "3"]
     assert runner.invoke(args=["audit", "verify", "--expect", heads[-1]]).exit_code == 0
     db.execute("DELETE FROM audit_log WHERE id = 3")
