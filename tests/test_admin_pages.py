@@ -335,6 +335,25 @@ def test_subject_request_export_is_the_widgets_document_and_erasure_is_recorded(
     assert "CCPA" in listing and "completed" in listing
 
 
+def test_phone_numbers_without_country_code_follow_the_configured_region(instance, scrubber, embedder, kb_index,
+                                                                        monkeypatch):
+    import copy
+
+    from app import create_app
+    british = copy.copy(scrubber)
+    british.region = "GB"
+    app = create_app({"INSTANCE": str(instance), "TESTING": True, "SCRUBBER": british, "EMBEDDER": embedder,
+                      "INDEX": kb_index, "SUBJECT_KEY": TEST_SUBJECT_KEY, "PHONE_REGION": "gb"})
+    accounts.create_user(database(app), "lead@example.com", "admin", PASSWORD)
+    chat(app, "Please ring me on 020 7946 0958 about my order")
+    admin = Console(app, "lead@example.com")
+    page = admin.text(open_request(admin, "+44 20 7946 0958", kind="access").headers["Location"])
+    assert "Visitor 1 of 1" in page
+    with pytest.raises(Exception, match="QUIETDESK_PHONE_REGION"):
+        create_app({"INSTANCE": str(instance), "TESTING": True, "SCRUBBER": british, "EMBEDDER": embedder,
+                    "INDEX": kb_index, "PHONE_REGION": "Narnia"})
+
+
 def test_subject_request_form_errors_are_readable(app, staff):
     admin = Console(app, "lead@example.com")
     future = (date.today() + timedelta(days=3)).isoformat()

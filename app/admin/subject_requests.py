@@ -47,18 +47,18 @@ def _scrubbed(note: str) -> str:
 
 def _identify(identifier: str) -> tuple[str, str]:
     """Return (entity type, keyed fingerprint) of an email address or phone number."""
-    value = identifier.strip()
+    value, region = identifier.strip(), current_app.extensions["pipeline"].scrubber.region
     if EMAIL.match(value):
         kind = "EMAIL_ADDRESS"
     else:
         try:
-            number = phonenumbers.parse(value, "US")
+            number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             number = None
         if number is None or not phonenumbers.is_possible_number(number):
             raise RequestRejected("Enter the email address or phone number the customer gave.")
         kind = "PHONE_NUMBER"
-    return kind, fingerprint(current_app.config["SUBJECT_KEY"].encode(), kind, value)
+    return kind, fingerprint(current_app.config["SUBJECT_KEY"].encode(), kind, value, region)
 
 
 def _received(text: str) -> date:

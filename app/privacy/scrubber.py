@@ -103,13 +103,16 @@ def stock_mask_fn(analyzer: AnalyzerEngine) -> Callable[[str], list[tuple[int, i
     return lambda text: [(r.start, r.end) for r in analyzer.analyze(text, language="en")]
 
 
-def normalise(entity_type: str, value: str) -> str:
-    """Return the canonical form of a detected value, so spelling variants share a fingerprint."""
+def normalise(entity_type: str, value: str, region: str = "US") -> str:
+    """Return the canonical form of a detected value, so spelling variants share a fingerprint.
+
+    A phone number without a country code is read as a number of `region` (QUIETDESK_PHONE_REGION).
+    """
     if entity_type == "EMAIL_ADDRESS":
         return value.strip().lower().replace("%40", "@")
     if entity_type == "PHONE_NUMBER":
         try:
-            number = phonenumbers.parse(value, "US")
+            number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             number = None
         if number is not None and phonenumbers.is_possible_number(number):
@@ -118,9 +121,9 @@ def normalise(entity_type: str, value: str) -> str:
     return " ".join(value.split()).lower()
 
 
-def fingerprint(key: bytes, entity_type: str, value: str) -> str:
+def fingerprint(key: bytes, entity_type: str, value: str, region: str = "US") -> str:
     """Return the keyed HMAC-SHA256 (hex) of "ENTITY_TYPE:normalised value"."""
-    message = f"{entity_type}:{normalise(entity_type, value)}".encode()
+    message = f"{entity_type}:{normalise(entity_type, value, region)}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
@@ -207,9 +210,9 @@ class Scrubber:
     """Mask personal data with per-conversation placeholders; build one per process and share it."""
 
     def __init__(self, analyzer: AnalyzerEngine, key: bytes, score_threshold: float = 0.4,
-                 allow_list: Iterable[str] = COMMON_TERMS) -> None:
+                 allow_list: Iterable[str] = COMMON_TERMS, region: str = "US") -> None:
         self.analyzer = analyzer
-        self.key = key
+        self.key, self.region = key, region
         self.score_threshold = score_threshold
         self.allow_list = sorted({v for term in allow_list for v in (term, term.lower(), term.upper())})
 
@@ -230,7 +233,7 @@ class Scrubber:
         placeholders = {} if placeholders is None else placeholders
         findings, pieces, cursor = [], [], 0
         for found in self.detect(text):
-            key = fingerprint(self.key, found.entity_type, text[found.start:found.end])
+            key = fingerprint(self.key, found.entity_type, text[found.start:found.end], self.region)
             if key not in placeholders:
                 placeholders[key] = _label(found.entity_type, placeholders)
             label = placeholders[key]
