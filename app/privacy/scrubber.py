@@ -40,7 +40,9 @@ NER_CONFIGURATION = {
 # them ("change my <ORGANIZATION_1>") only costs the answer its meaning. Matched case-insensitively.
 COMMON_TERMS = ("ATM", "PIN", "IBAN", "BIC", "SWIFT", "SEPA", "SSN", "DOB", "IP", "URL", "PDF", "FAQ", "ID",
                 "App", "GBP", "EUR", "USD", "AUD", "CAD", "CHF", "JPY", "US", "USA", "UK", "EU",
-                "Visa", "Mastercard", "American Express", "Amex", "PayPal", "Apple Pay", "Google Pay")
+                "Visa", "Mastercard", "American Express", "Amex", "PayPal", "Apple Pay", "Google Pay",
+                # Support words spaCy's small model tags as a person at the start of a sentence.
+                "Email", "E-mail", "Phone", "Chat", "Ticket", "Order", "Refund", "Invoice")
 
 # Pipeline components nothing here reads (recognizers use entities and fine-grained tags; context
 # matching stems words itself): skipping them pays for our extra recognizers and more.
