@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
+
+import click
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +107,23 @@ def load(environ: Mapping[str, str], test_config: Mapping[str, Any] | None = Non
     return values
 
 
+def read_secret(label: str) -> str:
+    """Prompt twice on a terminal; otherwise read one line from standard input (scripted setups).
+
+    Secrets are never command-line arguments: those show in `ps` and shell history.
+    """
+    if sys.stdin.isatty():
+        return click.prompt(label, hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+def write_secret(path: Path, value: str, replace: bool = False) -> None:
+    """Write a secret readable by its owner only (0600); refuse to overwrite unless replace."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
+    with os.fdopen(os.open(path, flags, 0o600), "w") as handle:
+        handle.write(value + "\n")
+
+
 def instance_secret(instance: Path, filename: str) -> str:
     """Read a generated secret from the instance folder, creating it (mode 0600) on first use."""
     path = instance / filename
@@ -113,8 +133,6 @@ def instance_secret(instance: Path, filename: str) -> str:
         pass
     instance.mkdir(parents=True, exist_ok=True)
     value = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
+    write_secret(path, value)
     log.warning("generated %s; production should supply it through the environment", path)
     return value

@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 import sqlite3
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -20,6 +19,8 @@ import click
 import sqlcipher3
 from flask import Flask, current_app, g
 from flask.cli import AppGroup
+
+from app.config import read_secret, write_secret
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _KDF_ROUNDS = 256_000
@@ -180,12 +181,6 @@ def rekey(path: Path, current_key: str, passphrase: str) -> str:
     return new_key
 
 
-def _read_passphrase() -> str:
-    if sys.stdin.isatty():
-        return click.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
-    return sys.stdin.readline().rstrip("\n")
-
-
 @db_cli.command("rekey")
 def rekey_command() -> None:
     """Re-encrypt the database under a new passphrase (prompted for, or one line of standard input).
@@ -193,7 +188,7 @@ def rekey_command() -> None:
     Stop the server first. If the key came from instance/db.key, that file is replaced; if it came
     from QUIETDESK_DB_KEY, set the variable to the new passphrase before starting again.
     """
-    passphrase = _read_passphrase()
+    passphrase = read_secret("New passphrase")
     if len(passphrase) < MIN_PASSPHRASE:
         raise click.ClickException(f"use a passphrase of at least {MIN_PASSPHRASE} characters "
                                    "(for example from `openssl rand -hex 32`)")
@@ -201,9 +196,7 @@ def rekey_command() -> None:
     from_file = key_file.exists() and key_file.read_text().strip() == current_app.config["DB_KEY"]
     pending = key_file.with_suffix(".key.new")
     if from_file:  # written before the rekey, so the new passphrase is on disk whatever happens next
-        fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(passphrase + "\n")
+        write_secret(pending, passphrase, replace=True)
     try:
         rekey(current_app.config["DB_PATH"], current_app.extensions["db_key"], passphrase)
     except DatabaseKeyError as error:

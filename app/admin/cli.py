@@ -1,24 +1,16 @@
 """Console commands: `run.py admin create` and `run.py audit verify`."""
 from __future__ import annotations
 
-import sys
-
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 from app.admin import accounts, audit
+from app.config import read_secret
 from app.db import get_db
 
 admin_cli = AppGroup("admin", help="Support-team accounts.")
 audit_cli = AppGroup("audit", help="Audit log commands.")
-
-
-def _read_password() -> str:
-    """Prompt twice on a terminal; otherwise read one line from standard input (scripted setups)."""
-    if sys.stdin.isatty():
-        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return sys.stdin.readline().rstrip("\n")
 
 
 @admin_cli.command("create")
@@ -27,7 +19,7 @@ def _read_password() -> str:
 def create_command(email: str, role: str) -> None:
     """Create a console account; the password is prompted for, or read from standard input."""
     try:
-        user = accounts.create_user(get_db(), email, role, _read_password())
+        user = accounts.create_user(get_db(), email, role, read_secret("Password"))
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"created {user.role} account {user.email}")

@@ -38,6 +38,11 @@ def sign_out(user: accounts.User) -> None:
     audit.record(get_db(), f"user:{user.id}", "sign_out", f"user:{user.id}")
 
 
+def page_number(raw: str | None) -> int:
+    """Read a ?page= value: a positive number, else the first page."""
+    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 10**6 else 1
+
+
 def waiting_handoffs() -> int:
     """Count handoffs waiting for a human."""
     return handoffs.count_waiting(get_db())

@@ -80,8 +80,7 @@ def subject_request_close(request_id: int, action: str):
 
 @bp.get("/audit")
 def audit_log():
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
+    page = console.page_number(request.args.get("page"))
     rows, broken, head = console.audit_trail(page)
     return render_template("admin/audit.html", rows=rows, broken=broken, head=head, page=page,
                            page_size=console.PAGE_SIZE * 2)

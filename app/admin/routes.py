@@ -11,11 +11,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 FAILED = "Wrong email or password, or too many attempts. Try again in a few minutes."
 
 
-def _page_number() -> int:
-    page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
-
-
 def _local(target: str, default: str) -> str:
     """Return target if it is a console path on this site (never another site), else default."""
     return target if target.startswith("/admin/") and "//" not in target and "\\" not in target else default
@@ -56,7 +51,7 @@ def conversations():
         filters = console.parse_filters(request.args)
     except ValueError as error:
         abort(400, str(error))
-    page = _page_number()
+    page = console.page_number(request.args.get("page"))
     rows = console.conversations(current_user.user, filters, page)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/conversations.html", rows=rows, filters=filters, choices=console.FILTER_CHOICES,

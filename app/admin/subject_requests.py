@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import phonenumbers
 from flask import current_app
 
 from app.admin import audit
@@ -21,7 +20,7 @@ from app.admin.accounts import User
 from app.chat import transcripts, visitors
 from app.db import get_db
 from app.privacy import export, requests, subjects
-from app.privacy.scrubber import fingerprint
+from app.privacy.scrubber import e164, fingerprint
 
 DUE_DAYS = {"gdpr": 30, "ccpa": 45}  # GDPR Art. 12(3): one month; CCPA §1798.130: 45 days
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -50,14 +49,10 @@ def _identify(identifier: str) -> tuple[str, str]:
     value, region = identifier.strip(), current_app.extensions["pipeline"].scrubber.region
     if EMAIL.match(value):
         kind = "EMAIL_ADDRESS"
-    else:
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_possible_number(number):
-            raise RequestRejected("Enter the email address or phone number the customer gave.")
+    elif e164(value, region):
         kind = "PHONE_NUMBER"
+    else:
+        raise RequestRejected("Enter the email address or phone number the customer gave.")
     return kind, fingerprint(current_app.config["SUBJECT_KEY"].encode(), kind, value, region)
 
 

@@ -105,6 +105,18 @@ def stock_mask_fn(analyzer: AnalyzerEngine) -> Callable[[str], list[tuple[int, i
     return lambda text: [(r.start, r.end) for r in analyzer.analyze(text, language="en")]
 
 
+def e164(value: str, region: str = "US") -> str | None:
+    """Return the phone number in E.164 form (read in `region` without a country code), or None if
+    phonenumbers cannot take it for a possible number."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def normalise(entity_type: str, value: str, region: str = "US") -> str:
     """Return the canonical form of a detected value, so spelling variants share a fingerprint.
 
@@ -113,13 +125,7 @@ def normalise(entity_type: str, value: str, region: str = "US") -> str:
     if entity_type == "EMAIL_ADDRESS":
         return value.strip().lower().replace("%40", "@")
     if entity_type == "PHONE_NUMBER":
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is not None and phonenumbers.is_possible_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        return re.sub(r"\D", "", value)
+        return e164(value, region) or re.sub(r"\D", "", value)
     return " ".join(value.split()).lower()
 
 
