@@ -127,13 +127,16 @@ def bench_index(kb: Path) -> None:
     from app.retrieval import index as index_store
     from app.retrieval.articles import load_articles
     from app.retrieval.embedder import Embedder
-    from app.retrieval.evaluate import write_kb
+    from app.retrieval.evaluate import EvalDataError, write_kb
 
     embedder = Embedder()
     with tempfile.TemporaryDirectory(prefix="quietdesk-bench-") as folder:
         articles_dir = Path(folder) / "knowledge"
         articles_dir.mkdir()
-        write_kb(kb, articles_dir)
+        try:
+            write_kb(kb, articles_dir)
+        except EvalDataError as error:
+            raise click.ClickException(str(error)) from None
         articles = load_articles(articles_dir)
         began = time.perf_counter()
         first = index_store.build(articles, embedder, 900)

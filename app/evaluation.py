@@ -73,11 +73,16 @@ def _sample_intents(queries: Path, intents: int, seed: int) -> tuple[list[tuple[
     """Return (label, question) pairs for `intents` sampled labels, 1 to 12 questions each, and the labels."""
     import random
 
+    from app.retrieval.evaluate import EvalDataError, load_queries
+
+    try:
+        labelled = load_queries(queries)
+    except EvalDataError as error:
+        raise click.ClickException(str(error)) from None
     by_label: dict[str, list[str]] = {}
-    for line in queries.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line) if line.strip() else {}
-        if row.get("label") not in (None, "oos"):
-            by_label.setdefault(row["label"], []).append(row["query"])
+    for query in labelled:
+        if query.label not in (None, "oos"):
+            by_label.setdefault(query.label, []).append(query.text)
     picked = random.Random(seed).sample(sorted(by_label), min(intents, len(by_label)))
     return [(label, q) for i, label in enumerate(sorted(picked)) for q in by_label[label][:1 + i % 12]], picked
 

@@ -125,3 +125,13 @@ def test_eval_gaps_scores_grouping_against_labels(tmp_path):
     assert output.startswith("6 questions from 3 intents")
     product = next(line for line in output.splitlines() if line.endswith("<- product")).split()
     assert product[:3] == ["0.45", "3", "1.000"]  # three groups, exactly the labelled ones
+
+
+def test_eval_gaps_and_bench_index_name_a_malformed_file_without_a_traceback(tmp_path):
+    from app.bench import bench_cli
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"query": "hi", "label": "x"}\nnot json\n')
+    for command, args in ((eval_cli, ["gaps", "--queries", str(bad)]), (bench_cli, ["index", "--kb", str(bad)])):
+        result = CliRunner().invoke(command, args)
+        assert result.exit_code == 1 and "bad.jsonl:2: not valid JSON" in result.output
+        assert "Traceback" not in result.output
