@@ -22,13 +22,14 @@ EMAIL = "kit.marlowe@example.org"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     instance = tmp_path_factory.mktemp("console") / "instance"
-    log = open(tmp_path_factory.mktemp("console-logs") / "server.log", "w")
+    log_path = tmp_path_factory.mktemp("console-logs") / "server.log"
+    log = open(log_path, "w")
     process, base, _ = start_server(instance, log=log)
     created = subprocess.run([sys.executable, "run.py", "admin", "create", "--email", "lead@example.com"],
                              cwd=ROOT, input=PASSWORD + "\n", text=True, capture_output=True,
                              env={"QUIETDESK_INSTANCE": str(instance), "PATH": "/usr/bin:/bin"})
     assert created.returncode == 0, created.stderr
-    yield base
+    yield base, instance, log_path
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)
     log.close()
@@ -53,6 +54,7 @@ def fits(page) -> bool:
 
 
 def test_sign_in_open_conversation_resolve_handoff_sign_out(browser, server):
+    server, instance, log_path = server
     conversation = visitor_conversation(server)
     context = browser.new_context(viewport={"width": 360, "height": 800})
     page = context.new_page()
@@ -131,3 +133,8 @@ def test_sign_in_open_conversation_resolve_handoff_sign_out(browser, server):
     assert page.url.startswith(server + "/admin/login")
     assert problems == []  # no CSP violation, no script error
     context.close()
+    # The email was typed in chat and again (upper-cased) into the data-request form: neither the
+    # server log nor any file under the instance (database, WAL, index, keys) holds it or the name.
+    files = [log_path, *(p for p in instance.rglob("*") if p.is_file())]
+    for canary in (EMAIL.encode(), EMAIL.upper().encode(), b"Marlowe"):
+        assert not [str(p) for p in files if canary in p.read_bytes()], canary
