@@ -55,9 +55,14 @@ def charge_visitor(visitor_id: int) -> None:
     charge(f"visitor:{visitor_id}", current_app.config["RATE_MESSAGES_PER_VISITOR"])
 
 
-def _address_bucket() -> str:
+def keyed_hash(value: str) -> str:
+    """Return a keyed hash (HMAC-SHA256 with SUBJECT_KEY, 128 bits) of value, for counting it unstored."""
     key = current_app.config["SUBJECT_KEY"].encode()
-    return "ip:" + hmac.new(key, (request.remote_addr or "").encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _address_bucket() -> str:
+    return "ip:" + keyed_hash(request.remote_addr or "")
 
 
 def _limit_address() -> None:

@@ -59,10 +59,12 @@ def test_unknown_user_wrong_password_and_disabled_all_fail_alike(app):
 def test_login_failures_are_counted_across_app_instances(app, instance, scrubber, embedder, kb_index):
     other = create_app({"INSTANCE": str(instance), "SCRUBBER": scrubber, "EMBEDDER": embedder, "INDEX": kb_index})
     for _ in range(3):
-        accounts.record_failure(open_db(app), "c@example.com")
-    accounts.record_failure(open_db(other), "C@example.com")
-    assert accounts.recent_failures(open_db(other), "c@example.com", 15) == 4
-    assert accounts.recent_failures(open_db(app), "d@example.com", 15) == 0
+        accounts.record_attempt(open_db(app), "account-c", "address-a")
+    accounts.record_attempt(open_db(other), "account-c", "address-a")
+    assert 0 < accounts.refused_for(open_db(other), 4, 15, "address-a", "account-c") <= 15 * 60
+    assert accounts.refused_for(open_db(other), 5, 15, "address-a", "account-c") == 0
+    assert accounts.refused_for(open_db(app), 1, 15, "address-a", "account-d") == 0
+    assert accounts.refused_for(open_db(app), 1, 15, "address-b") == 0
 
 
 def test_audit_chain_verifies_and_reports_the_first_tampered_row(app, runner):

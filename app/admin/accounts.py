@@ -1,11 +1,14 @@
-"""The admin_users and login_failures tables: support-team accounts and login throttling.
+"""The admin_users and login_attempts tables: support-team accounts and failed sign-ins.
 
 Passwords are stored as PBKDF2-SHA256 with 600,000 iterations (OWASP 2023), at least 12
 characters and not a well-known password. Each user carries a session_version; bumping it
-(logout, disable, password reset) invalidates every session issued before.
+(logout, disable, password reset) invalidates every session issued before. A failed sign-in is
+kept only as keyed hashes of the typed email and of the client address, which the caller makes.
 """
 from __future__ import annotations
 
+import math
+import secrets
 from dataclasses import dataclass
 
 import sqlcipher3
@@ -23,6 +26,9 @@ COMMON = frozenset({
     "qwertyuiop12", "zaq12wsxcde3", "football1234", "baseball1234", "superman1234", "trustno11234",
     "monkey123456", "dragon123456", "sunshine1234", "princess1234", "aaaaaaaaaaaa", "adminadmin12",
 })
+# Checked in place of a stored hash for an unknown email: same method and iterations, so checking it
+# costs one hash like a real account, and made of random bytes, so no password ever matches it.
+_NO_ACCOUNT = f"{HASH_METHOD}${secrets.token_hex(8)}${secrets.token_hex(32)}"
 
 
 class PasswordRejected(ValueError):
@@ -76,26 +82,43 @@ def find(db: sqlcipher3.Connection, user_id: int) -> User | None:
 
 
 def verify_password(db: sqlcipher3.Connection, email: str, password: str) -> User | None:
-    """Return the enabled account if the password matches; None for any failure, alike."""
+    """Return the enabled account if the password matches; None for any failure, alike.
+
+    Every call checks exactly one hash of the same parameters (a made-up one for an unknown email,
+    and before looking at `disabled`), so the time a failure takes does not tell who has an account.
+    """
     row = db.execute("SELECT * FROM admin_users WHERE email = ?", (email.strip(),)).fetchone()
-    if row is None:
-        check_password_hash(generate_password_hash("x", method=HASH_METHOD), password)  # same cost
-        return None
-    if row["disabled"] or not check_password_hash(row["password_hash"], password):
+    matches = check_password_hash(row["password_hash"] if row else _NO_ACCOUNT, password)
+    if row is None or not matches or row["disabled"]:
         return None
     return _user(row)
 
 
-def recent_failures(db: sqlcipher3.Connection, email: str, minutes: int) -> int:
-    """Count failed logins for this email in the last minutes (shared by all workers)."""
-    return db.execute("SELECT count(*) FROM login_failures WHERE email = ? AND created_at >= "
-                      "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)", (email.strip(), f"-{minutes} minutes")).fetchone()[0]
+def refused_for(db: sqlcipher3.Connection, limit: int, minutes: int, address: str,
+                account: str | None = None) -> int:
+    """Return how many more seconds sign-ins from this address (on this account, if given) are refused.
+
+    Refused while `limit` or more of its failures fall in the last `minutes`; 0 when fewer do.
+    """
+    window = (f"+{minutes} minutes", address, account, account, f"-{minutes} minutes", limit - 1)
+    row = db.execute("SELECT (julianday(created_at, ?) - julianday('now')) * 86400 FROM login_attempts "
+                     "WHERE address = ? AND (? IS NULL OR account = ?) AND created_at >= "
+                     "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) ORDER BY created_at DESC LIMIT 1 OFFSET ?",
+                     window).fetchone()
+    return max(1, math.ceil(row[0])) if row else 0
 
 
-def record_failure(db: sqlcipher3.Connection, email: str) -> None:
-    """Count one failed login for this email."""
+def record_attempt(db: sqlcipher3.Connection, account: str, address: str) -> int:
+    """Count one sign-in attempt as failed (until forgive_attempt) by its keyed hashes; return its id."""
     with transaction(db):
-        db.execute("INSERT INTO login_failures (email) VALUES (?)", (email.strip(),))
+        return db.execute("INSERT INTO login_attempts (account, address) VALUES (?, ?) RETURNING id",
+                          (account, address)).fetchall()[0][0]
+
+
+def forgive_attempt(db: sqlcipher3.Connection, attempt_id: int) -> None:
+    """Stop counting an attempt that turned out to succeed."""
+    with transaction(db):
+        db.execute("DELETE FROM login_attempts WHERE id = ?", (attempt_id,))
 
 
 def bump_session(db: sqlcipher3.Connection, user_id: int, disabled: bool | None = None) -> None:
@@ -128,6 +151,6 @@ def set_password(db: sqlcipher3.Connection, user_id: int, password: str) -> None
 
 
 def forget_failures_before(db: sqlcipher3.Connection, cutoff: str) -> int:
-    """Delete failed-login records older than cutoff (long past any throttling window)."""
+    """Delete failed sign-in records older than cutoff (long past any throttling window)."""
     with transaction(db):
-        return db.execute("DELETE FROM login_failures WHERE created_at < ?", (cutoff,)).rowcount
+        return db.execute("DELETE FROM login_attempts WHERE created_at < ?", (cutoff,)).rowcount

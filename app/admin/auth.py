@@ -1,9 +1,11 @@
-"""Console sessions: Flask-Login over admin_users, CSRF on every form, security headers.
+"""Console sessions: Flask-Login over admin_users, sign-in limits, CSRF on every form, security headers.
 
 A session stores the user's id and session_version; the loader rejects it once the version has
 moved on (logout, disable, password reset), so a cookie copied before logout stops working.
 """
 from __future__ import annotations
+
+import ipaddress
 
 from flask import Flask, Response, abort, request
 from flask_login import LoginManager, UserMixin, current_user
@@ -12,10 +14,37 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from app.admin import accounts
 from app.db import get_db
 
-THROTTLE_FAILURES = 5
+# Failed sign-ins are counted over THROTTLE_MINUTES, per client network and per account from one
+# network. There is deliberately no limit per account alone: anyone could then lock its owner out.
 THROTTLE_MINUTES = 15
+ADDRESS_FAILURES = 10  # then every sign-in from that network gets 429 until the oldest ages out
+ACCOUNT_FAILURES = 5  # then that email fails from that network, even with the right password
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+class TooManyAttempts(Exception):
+    """This client network failed to sign in too often; it may try again after retry_after seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = -(-retry_after // 60)
+        super().__init__(f"Too many sign-in attempts from your network; try again in {minutes} "
+                         f"minute{'' if minutes == 1 else 's'}.")
+        self.retry_after = retry_after
+
+
+def client_network(address: str) -> str:
+    """Return the client's address, or its /64 for IPv6 (one subscriber's usual allocation).
+
+    Otherwise one host could dodge the per-address limit by cycling through its own addresses.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped:  # dual-stack: ::ffff:a.b.c.d
+        parsed = parsed.ipv4_mapped
+    return str(parsed) if parsed.version == 4 else str(ipaddress.ip_network(f"{parsed}/64", strict=False))
 
 
 class ConsoleUser(UserMixin):

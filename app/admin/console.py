@@ -10,8 +10,16 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any, Mapping
 
+from app import limits
 from app.admin import accounts, audit
-from app.admin.auth import THROTTLE_FAILURES, THROTTLE_MINUTES, ConsoleUser
+from app.admin.auth import (
+    ACCOUNT_FAILURES,
+    ADDRESS_FAILURES,
+    THROTTLE_MINUTES,
+    ConsoleUser,
+    TooManyAttempts,
+    client_network,
+)
 from app.chat import handoffs, tags, transcripts
 from app.db import get_db
 
@@ -19,15 +27,25 @@ PAGE_SIZE = 25
 FILTER_CHOICES = {name: ("all", *choices) for name, choices in transcripts.CHOICES.items()}
 
 
-def sign_in(email: str, password: str) -> ConsoleUser | None:
-    """Return the user for correct credentials unless the email is throttled; count failures."""
-    db = get_db()
-    if accounts.recent_failures(db, email, THROTTLE_MINUTES) >= THROTTLE_FAILURES:
-        return None
-    user = accounts.verify_password(db, email, password)
+def sign_in(email: str, password: str, address: str) -> ConsoleUser | None:
+    """Return the user for correct credentials; count failures per client network and per account there.
+
+    Raises TooManyAttempts once the network has too many recent failures. An account is throttled
+    only for the network its failures came from, so a stranger's wrong guesses never refuse the
+    owner's right password from elsewhere. The attempt is counted before the password is checked, so
+    parallel guesses see each other; only keyed hashes of the typed email and the network are kept.
+    """
+    db, account = get_db(), limits.keyed_hash(email.lower())
+    network = limits.keyed_hash(client_network(address))
+    wait = accounts.refused_for(db, ADDRESS_FAILURES, THROTTLE_MINUTES, network)
+    if wait:
+        raise TooManyAttempts(wait)
+    throttled = accounts.refused_for(db, ACCOUNT_FAILURES, THROTTLE_MINUTES, network, account) > 0
+    attempt = accounts.record_attempt(db, account, network)
+    user = None if throttled else accounts.verify_password(db, email, password)
     if user is None:
-        accounts.record_failure(db, email)
         return None
+    accounts.forgive_attempt(db, attempt)
     audit.record(db, f"user:{user.id}", "sign_in", f"user:{user.id}")
     return ConsoleUser(user)
 

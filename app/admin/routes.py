@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.admin import console, gaps, knowledge
+from app.admin.auth import TooManyAttempts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
 FAILED = "Wrong email or password, or too many attempts. Try again in a few minutes."
@@ -21,7 +22,11 @@ def login():
     if request.method == "GET":
         return render_template("admin/login.html", error=None)
     email = request.form.get("email", "").strip()[:254]
-    user = console.sign_in(email, request.form.get("password", ""))
+    try:
+        user = console.sign_in(email, request.form.get("password", ""), request.remote_addr or "")
+    except TooManyAttempts as refused:
+        return (render_template("admin/login.html", error=str(refused), email=email), 429,
+                {"Retry-After": str(refused.retry_after)})
     if user is None:
         return render_template("admin/login.html", error=FAILED, email=email), 401
     session.clear()  # a fresh session at login: nothing from before carries over

@@ -41,7 +41,7 @@ def purge(db, days: int, now: datetime | None = None) -> Purged:
     limit = cutoff(days, now)
     purged = Purged(visitors.purge_idle_before(db, limit), transcripts.purge_conversations_before(db, limit))
     limits.forget_before(db)
-    accounts.forget_failures_before(db, cutoff(1, now))  # typed emails; throttling looks back minutes
+    accounts.forget_failures_before(db, cutoff(1, now))  # hashed; throttling looks back minutes
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return purged
 
