@@ -209,3 +209,25 @@ def test_serving_workers_purge_in_the_background(instance, scrubber, embedder, k
         assert app.test_client().get("/api/v1/consent", headers=expired.auth).status_code == 401
     finally:
         app.extensions["purge_stop"].set()
+
+
+def test_masked_values_cannot_be_recovered_with_the_instance_keys(app, visitor):
+    """Security review finding 6: a date of birth or SSN was recoverable by guessing its stored hash."""
+    from app.privacy.scrubber import fingerprint
+    visitor.consent(transcripts=True)
+    visitor.say("I was born on 12 March 1985, my SSN is 078-05-1120 and my email is jo@example.com")
+    second = visitor.say("Again: born 12 March 1985").json
+    assert second["message_id"]
+    texts = [t for (t,) in rows(app, "SELECT text FROM messages WHERE role = 'visitor' ORDER BY rowid")]
+    assert "<US_SSN_1>" in texts[0] and "<DATE_OF_BIRTH_1>" in texts[0] and "<DATE_OF_BIRTH_1>" in texts[1]
+    stored = {f for (f,) in rows(app, "SELECT fingerprint FROM placeholders")}
+    guesses = {fingerprint(b"test-subject-key", kind, value, "US") for kind, value in (
+        ("DATE_OF_BIRTH", "12 March 1985"), ("US_SSN", "078-05-1120"), ("PHONE_NUMBER", "078-05-1120"))}
+    assert stored and not stored & guesses
+    assert [k for (k,) in rows(app, "SELECT kind FROM subject_keys")] == ["EMAIL_ADDRESS"]
+    exported = visitor.client.get("/api/v1/me/export", headers=visitor.auth).json
+    assert [k["kind"] for k in exported["subject_keys"]] == ["EMAIL_ADDRESS"]
+    assert [len(k) for (k,) in rows(app, "SELECT placeholder_key FROM conversations")] == [32]
+    assert visitor.client.delete("/api/v1/me", headers=visitor.auth).status_code == 200
+    assert rows(app, "SELECT count(*) FROM placeholders") == [(0,)]
+    assert rows(app, "SELECT count(*) FROM conversations") == [(0,)]
