@@ -217,10 +217,28 @@ def test_tags_label_conversations_filter_the_list_and_travel_with_the_export(app
     exported = billing.client.get("/api/v1/me/export", headers=billing.auth).json
     assert exported["conversations"][0]["tags"] == ["billing"]
     assert reviewer.post("/admin/conversations/nope/tags", {"tag": "x"}).status_code == 404
-    actions = [(e.action, e.detail) for e in audit.entries(database(app))]
-    assert ("tag_conversation", "billing") in actions and ("untag_conversation", "invoice-question") in actions
+    actions = [(e.action, e.subject) for e in audit.entries(database(app))]
+    subject = f"conversation:{billing.conversation_id}"
+    assert ("tag_conversation", subject) in actions and ("untag_conversation", subject) in actions
     billing.client.delete("/api/v1/me", headers=billing.auth)
     assert database(app).execute("SELECT count(*) FROM conversation_tags").fetchone()[0] == 0
+
+
+def test_tag_text_cannot_carry_an_identifier_past_an_erasure(app, staff):
+    """Security review finding 7: `jane-roe-ssn-078051120` stayed on the audit page after DELETE /me."""
+    visitor = chat(app, "How do I pay my invoice?")
+    reviewer = Console(app, "rev@example.com")
+    page = f"/admin/conversations/{visitor.conversation_id}"
+    refused = reviewer.text(reviewer.post(f"{page}/tags", {"tag": "jane-roe-ssn-078051120"}).headers["Location"])
+    assert "at most 4 digits" in refused and "078051120" not in refused
+    reviewer.post(f"{page}/tags", {"tag": "jane-roe-vip"})
+    reviewer.post(f"{page}/tags", {"tag": "renewal-2026"})
+    assert "jane-roe-vip" in reviewer.text(page)
+    visitor.client.delete("/api/v1/me", headers=visitor.auth)
+    admin = Console(app, "lead@example.com")
+    trail = admin.text("/admin/audit") + admin.text("/admin/audit?page=2")
+    assert "tag conversation" in trail and "jane-roe" not in trail and "renewal" not in trail
+    assert not any("jane" in e.detail for e in audit.entries(database(app)))
 
 
 def test_handoff_queue_claim_and_resolve(app, staff):
