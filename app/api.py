@@ -17,7 +17,10 @@ def json_body(required: bool = True) -> dict[str, Any]:
         return {}
     if not request.is_json:
         raise ApiError("unsupported_media_type")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # thousands of nested brackets: Python's parser gives up with this, not a ValueError
+        raise ApiError("invalid_request", "The request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise ApiError("invalid_request", "The request body must be a JSON object.")
     return body

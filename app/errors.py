@@ -24,7 +24,7 @@ CODES: dict[str, tuple[int, str]] = {
     "request_too_large": (413, "The request body is larger than the allowed maximum."),
     "unsupported_media_type": (415, "Send the body as application/json."),
     "rate_limited": (429, "Too many requests; wait a moment and try again."),
-    "internal_error": (500, "Something went wrong on our side. Nothing you sent was lost."),
+    "internal_error": (500, "Something went wrong on our side; please try again in a moment."),
     "unavailable": (503, "The service is starting or degraded; retry shortly."),
 }
 _BY_STATUS = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -71,7 +71,9 @@ def _handle_http(error: HTTPException):
 
 
 def _handle_unexpected(error: Exception):
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    # The route pattern, never the path: a path is visitor-controlled text.
+    log.exception("unhandled error on %s %s", request.method,
+                  request.url_rule.rule if request.url_rule else "<no route>")
     return _render("internal_error", 500, CODES["internal_error"][1])
 
 

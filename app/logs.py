@@ -2,7 +2,8 @@
 
 One filter, installed on every handler (ours and gunicorn's error and access logs), rewrites each
 record's message, arguments, traceback and stack text through the scrubber before any handler
-formats it. The request log is written by the app, not the WSGI server, so it can name the route
+formats it. A record's message is always one line: CR and LF in it (and in an exception's message)
+are escaped, so text a visitor sent can never start a line of its own — say, a forged `audit head`. The request log is written by the app, not the WSGI server, so it can name the route
 pattern (`/api/v1/conversations/<conversation_id>/messages`) instead of the raw path: no path
 segment, query string, client address or body is ever logged.
 """
@@ -53,11 +54,11 @@ class ScrubbingFilter(logging.Filter):
         if getattr(record, "scrubbed", False):
             return True
         try:
-            text = record.getMessage()
+            text = one_line(record.getMessage())
         except (TypeError, ValueError):  # arguments that do not fit the format
-            text = f"{record.msg} {record.args}"
+            text = one_line(f"{record.msg} {record.args}")
         if record.exc_info:
-            text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+            text += "\n" + traceback_text(record.exc_info)
         if record.stack_info:
             text += "\n" + record.stack_info
         if getattr(self._busy, "active", False):
@@ -75,6 +76,22 @@ class ScrubbingFilter(logging.Filter):
 
 
 FILTER = ScrubbingFilter()
+# Lines of a formatted traceback that Python writes itself (frames, headers, chain separators);
+# everything else in it is an exception's message, which may quote what a visitor sent.
+_TRACEBACK_FRAME = ("Traceback (most recent call last):", "  File ", "  [Previous line repeated",
+                    "\nThe above exception", "\nDuring handling of the above exception")
+
+
+def one_line(text: str) -> str:
+    """Escape CR and LF so the text cannot start a log line of its own."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def traceback_text(exc_info) -> str:
+    """Format a traceback with every exception message kept to one line."""
+    chunks = traceback.TracebackException(*exc_info).format()
+    return "".join(chunk if chunk.startswith(_TRACEBACK_FRAME) else one_line(chunk.rstrip("\n")) + "\n"
+                   for chunk in chunks).rstrip()
 
 
 class ScrubbedGunicornLogger(GunicornLogger):

@@ -22,7 +22,10 @@ def widget_js():
 
 @bp.get("/demo")
 def demo():
-    return render_template("demo.html", widget=request.host_url + "widget.js")
+    # A relative src: the Host header is the client's to choose, so it must never reach the page.
+    response = current_app.make_response(render_template("demo.html", widget="/widget.js"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def allowed_origins(raw: str) -> frozenset[str]:
@@ -31,6 +34,12 @@ def allowed_origins(raw: str) -> frozenset[str]:
     if "*" in origins:
         raise ConfigError("QUIETDESK_CORS_ORIGINS must list origins explicitly; '*' is not allowed")
     return origins
+
+
+def listed_origin() -> str | None:
+    """Return the request's Origin if it is on the CORS allow-list, else None (absent or unlisted)."""
+    origin = request.headers.get("Origin", "")
+    return origin if origin in current_app.extensions["cors_origins"] else None
 
 
 def _cors(response: Response) -> Response:

@@ -96,6 +96,8 @@ MATRIX = [
     ("GET", "/admin/knowledge", "/admin/knowledge", (LOGIN, 200, 200)),
     ("GET", "/admin/requests", "/admin/requests", (LOGIN, 403, 200)),
     ("GET", "/admin/requests/<int:request_id>", "/admin/requests/{request}", (LOGIN, 403, 200)),
+    ("POST", "/admin/requests/<int:request_id>/decide/<int:visitor_id>",
+     "/admin/requests/{request}/decide/{visitor}", (LOGIN, 403, 302)),
     ("POST", "/admin/requests/<int:request_id>/export/<int:visitor_id>",
      "/admin/requests/{request}/export/{visitor}", (LOGIN, 403, 200)),
     ("GET", "/admin/audit", "/admin/audit", (LOGIN, 403, 200)),
@@ -122,7 +124,7 @@ def test_role_matrix_covers_every_console_route(app):
     rules = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")
              for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert rules == {(method, rule) for method, rule, _, _ in MATRIX}
-    assert len(MATRIX) * len(ROLES) == 72
+    assert len(MATRIX) * len(ROLES) == 75
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -142,6 +144,7 @@ def test_role_matrix(app, staff, role):
              "/admin/requests": {"identifier": "quinn.harlow@example.net", "kind": "access", "law": "gdpr",
                                  "reason": "email to privacy@, verified by reply"},
              "/admin/requests/{request}/complete": {"note": "export sent by email"},
+             "/admin/requests/{request}/decide/{visitor}": {"decision": "confirmed"},
              "/admin/conversations/{conversation}/tags": {"tag": "billing"},
              "/admin/users": {"email": "new.member@example.com", "role": "reviewer", "password": PASSWORD},
              "/admin/users/{other}/password": {"password": "quiet-copper-meadow-17"}}
@@ -214,10 +217,28 @@ def test_tags_label_conversations_filter_the_list_and_travel_with_the_export(app
     exported = billing.client.get("/api/v1/me/export", headers=billing.auth).json
     assert exported["conversations"][0]["tags"] == ["billing"]
     assert reviewer.post("/admin/conversations/nope/tags", {"tag": "x"}).status_code == 404
-    actions = [(e.action, e.detail) for e in audit.entries(database(app))]
-    assert ("tag_conversation", "billing") in actions and ("untag_conversation", "invoice-question") in actions
+    actions = [(e.action, e.subject) for e in audit.entries(database(app))]
+    subject = f"conversation:{billing.conversation_id}"
+    assert ("tag_conversation", subject) in actions and ("untag_conversation", subject) in actions
     billing.client.delete("/api/v1/me", headers=billing.auth)
     assert database(app).execute("SELECT count(*) FROM conversation_tags").fetchone()[0] == 0
+
+
+def test_tag_text_cannot_carry_an_identifier_past_an_erasure(app, staff):
+    """Security review finding 7: `jane-roe-ssn-078051120` stayed on the audit page after DELETE /me."""
+    visitor = chat(app, "How do I pay my invoice?")
+    reviewer = Console(app, "rev@example.com")
+    page = f"/admin/conversations/{visitor.conversation_id}"
+    refused = reviewer.text(reviewer.post(f"{page}/tags", {"tag": "jane-roe-ssn-078051120"}).headers["Location"])
+    assert "at most 4 digits" in refused and "078051120" not in refused
+    reviewer.post(f"{page}/tags", {"tag": "jane-roe-vip"})
+    reviewer.post(f"{page}/tags", {"tag": "renewal-2026"})
+    assert "jane-roe-vip" in reviewer.text(page)
+    visitor.client.delete("/api/v1/me", headers=visitor.auth)
+    admin = Console(app, "lead@example.com")
+    trail = admin.text("/admin/audit") + admin.text("/admin/audit?page=2")
+    assert "tag conversation" in trail and "jane-roe" not in trail and "renewal" not in trail
+    assert not any("jane" in e.detail for e in audit.entries(database(app)))
 
 
 def test_handoff_queue_claim_and_resolve(app, staff):
@@ -309,7 +330,11 @@ def test_subject_request_export_is_the_widgets_document_and_erasure_is_recorded(
     number = int(location.rsplit("/", 1)[1])
     page = admin.text(location)
     assert f"<strong>{(date.today() + timedelta(days=45)).isoformat()}</strong>" in page
-    visitor_id = int(re.search(r"/export/(\d+)", page).group(1))
+    visitor_id = int(re.search(r"/decide/(\d+)", page).group(1))
+    assert admin.post(f"/admin/requests/{number}/export/{visitor_id}").status_code == 404  # not confirmed yet
+    assert "Confirm which matching visitor" in admin.text(
+        admin.post(f"/admin/requests/{number}/erase", {"note": "customer asked by phone"}).headers["Location"])
+    assert admin.post(f"/admin/requests/{number}/decide/{visitor_id}", {"decision": "confirmed"}).status_code == 302
     download = admin.post(f"/admin/requests/{number}/export/{visitor_id}")
     assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
     own = jane.client.get("/api/v1/me/export", headers=jane.auth).json
@@ -327,12 +352,54 @@ def test_subject_request_export_is_the_widgets_document_and_erasure_is_recorded(
     db = database(app)
     entries = [(e.action, e.subject) for e in audit.entries(db)]
     assert {("open_request", f"request:{number}"), ("view_request", f"request:{number}"),
-            ("export_subject", f"visitor:{visitor_id}"), ("erase_subject", f"visitor:{visitor_id}"),
+            ("decide_subject", f"visitor:{visitor_id}"), ("export_subject", f"visitor:{visitor_id}"), ("erase_subject", f"visitor:{visitor_id}"),
             ("close_request", f"request:{number}")} <= set(entries)
     assert not any("415" in e.detail or "555" in e.detail for e in audit.entries(db))
     assert audit.first_broken(db) is None
     listing = admin.text("/admin/requests")
     assert "CCPA" in listing and "completed" in listing
+
+
+def visitor_id_of(app, visitor: Visitor) -> int:
+    return database(app).execute("SELECT visitor_id FROM conversations WHERE id = ?",
+                                  (visitor.conversation_id,)).fetchone()[0]
+
+
+def test_subject_request_acts_only_on_the_visitors_the_admin_confirmed(app, staff):
+    """Security review finding 5: a visitor who merely mentioned the identifier was exported and erasable."""
+    colleague = chat(app, "Please send the invoice to my colleague bob@example.com. How do refunds work?")
+    bob = chat(app, "Hi, this is Bob, my email is bob@example.com. How long is the warranty?")
+    admin = Console(app, "lead@example.com")
+    location = open_request(admin, "bob@example.com").headers["Location"]
+    number = int(location.rsplit("/", 1)[1])
+    page = admin.text(location)
+    assert "Visitor 2 of 2" in page and page.count("not decided yet") == 2
+    assert "to my colleague <mark>&lt;EMAIL_ADDRESS_1&gt;</mark>." in page  # where it was typed, highlighted
+    assert "my email is <mark>&lt;EMAIL_ADDRESS_1&gt;</mark>." in page
+    assert "Download JSON export" not in page and "Erase all data" not in page
+    ids = {"colleague": visitor_id_of(app, colleague), "bob": visitor_id_of(app, bob)}
+    assert admin.post(f"/admin/requests/{number}/export/{ids['bob']}").status_code == 404
+    erased = admin.text(admin.post(f"/admin/requests/{number}/erase", {"note": "asked by email"}).headers["Location"])
+    assert "Confirm which matching visitor" in erased and "open" in erased
+    assert admin.post(f"/admin/requests/{number}/decide/{ids['colleague']}", {"decision": "excluded"}).status_code == 302
+    assert admin.post(f"/admin/requests/{number}/decide/{ids['bob']}", {"decision": "confirmed"}).status_code == 302
+    assert admin.post(f"/admin/requests/{number}/decide/{ids['bob']}", {"decision": "maybe"}).status_code == 400
+    assert admin.post(f"/admin/requests/{number}/export/{ids['colleague']}").status_code == 404
+    assert admin.post(f"/admin/requests/{number}/export/{ids['bob']}").status_code == 200
+    page = admin.text(location)
+    assert "confirmed as the person asking" in page and "only mentioned the identifier" in page
+    assert "Erase all data of the 1 confirmed visitor and complete" in page
+    late = chat(app, "Forward the manual to bob@example.com please")  # matches now, was never confirmed
+    done = admin.text(admin.post(f"/admin/requests/{number}/erase", {"note": "asked by email"}).headers["Location"])
+    assert "Erased 1 visitor record(s)" in done
+    assert bob.client.get("/api/v1/me/export", headers=bob.auth).status_code == 401
+    for kept in (colleague, late):
+        assert kept.client.get("/api/v1/me/export", headers=kept.auth).json["conversations"][0]["messages"]
+    decisions = {(e.subject, e.detail) for e in audit.entries(database(app)) if e.action == "decide_subject"}
+    assert decisions == {(f"visitor:{ids['colleague']}", f"request:{number} excluded"),
+                         (f"visitor:{ids['bob']}", f"request:{number} confirmed")}
+    assert admin.post(f"/admin/requests/{number}/decide/{ids['colleague']}",
+                      {"decision": "confirmed"}).status_code == 404  # closed: decisions are final
 
 
 def test_phone_numbers_without_country_code_follow_the_configured_region(instance, scrubber, embedder, kb_index,

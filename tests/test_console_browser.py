@@ -112,8 +112,13 @@ def test_sign_in_open_conversation_resolve_handoff_sign_out(browser, server):
     page.get_by_label("How it arrived").fill("Email to privacy@, identity confirmed by reply from the address")
     page.get_by_role("button", name="Open request and find data").click()
     page.get_by_text("Visitor 1 of 1").wait_for()
+    assert page.locator(".subject mark").first.inner_text() == "<EMAIL_ADDRESS_1>"  # where it was typed
+    assert page.get_by_role("button", name="Download JSON export").count() == 0  # nothing before a decision
     assert fits(page)
     shot(page, "console-8-data-request")
+    page.get_by_role("button", name="This is the person asking").click()
+    page.get_by_text("confirmed as the person asking").wait_for()
+    shot(page, "console-8b-data-request-confirmed")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download JSON export").click()
     assert download.value.suggested_filename.startswith("quietdesk-export-request-")
@@ -121,6 +126,7 @@ def test_sign_in_open_conversation_resolve_handoff_sign_out(browser, server):
     page.get_by_role("link", name="Audit log").click()
     log = page.locator("main").inner_text()
     assert "Hash chain intact" in log and "resolve handoff" in log and "export subject" in log
+    assert "decide subject" in log
     assert EMAIL not in log and fits(page)
     shot(page, "console-9-audit-log")
     page.get_by_role("link", name="Users").click()

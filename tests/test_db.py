@@ -140,3 +140,26 @@ def test_rekey_refuses_while_the_database_is_in_use_and_changes_nothing(app, run
 def test_rekey_rejects_a_short_passphrase(runner):
     result = runner.invoke(args=["db", "rekey"], input="short\n")
     assert result.exit_code == 1 and "at least 20 characters" in result.output
+
+
+def test_migrations_link_old_subject_keys_and_retire_old_placeholder_hashes(tmp_path):
+    """0009/0010: keys learn where they were typed; fingerprints made with the long-lived key are retired."""
+    early = tmp_path / "early"
+    early.mkdir()
+    for path in db.migration_files(db.MIGRATIONS)[:8]:
+        (early / path[1].name).write_text(path[1].read_text())
+    conn = open_db(tmp_path)
+    db.migrate(conn, early)
+    conn.execute("INSERT INTO visitors (id, token_hash) VALUES (1, 'h')")
+    conn.execute("INSERT INTO conversations (id, visitor_id) VALUES ('c1', 1)")
+    conn.execute("INSERT INTO placeholders VALUES ('c1', 'f-email', '<EMAIL_ADDRESS_1>'), ('c1', 'f-dob', "
+                 "'<DATE_OF_BIRTH_1>')")
+    conn.execute("INSERT INTO subject_keys (visitor_id, kind, fingerprint) VALUES (1, 'EMAIL_ADDRESS', 'f-email')")
+    db.migrate(conn)
+    assert [tuple(r) for r in conn.execute("SELECT visitor_id, conversation_id, kind, fingerprint, label "
+                                           "FROM subject_keys")] == [(1, "c1", "EMAIL_ADDRESS", "f-email",
+                                                                      "<EMAIL_ADDRESS_1>")]
+    placeholders = [tuple(r) for r in conn.execute("SELECT fingerprint, label FROM placeholders ORDER BY label")]
+    assert [label for _, label in placeholders] == ["<DATE_OF_BIRTH_1>", "<EMAIL_ADDRESS_1>"]
+    assert all(f.startswith("retired:") for f, _ in placeholders)
+    assert len(conn.execute("SELECT placeholder_key FROM conversations").fetchone()[0]) == 32

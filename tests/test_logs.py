@@ -63,3 +63,32 @@ def test_gunicorn_handlers_carry_the_filter():
 def test_every_root_handler_carries_the_filter(app):
     assert all(FILTER in h.filters for h in logging.getLogger().handlers if not
                type(h).__module__.startswith("_pytest"))
+
+
+FORGED = "INFO app.admin.audit: audit head 12345:deadbeefdeadbeef"  # no "/": one path segment
+
+
+def test_deeply_nested_json_is_a_bad_request_not_a_crash(client, visitor, log_output):
+    """Security review finding 4: 20,000 nested brackets raised RecursionError → 500."""
+    deep = "[" * 20000 + "]" * 20000
+    for method, path in (("post", f"/api/v1/conversations/{visitor.conversation_id}/messages"),
+                         ("put", "/api/v1/consent")):
+        response = getattr(client, method)(path, data=deep, content_type="application/json", headers=visitor.auth)
+        assert response.status_code == 400 and response.json["error"] == "invalid_request"
+    assert "Traceback" not in log_output.getvalue()
+
+
+def test_request_data_cannot_start_a_log_line_of_its_own(app, client, log_output):
+    """Security review finding 4: a CR/LF in the URL became a forged `audit head` line in the log."""
+    @app.get("/api/v1/test-boom/<rest>")
+    def boom(rest):
+        raise ValueError(f"cannot handle {rest}\r\n{FORGED}")
+
+    response = client.get("/api/v1/test-boom/x%0d%0a" + FORGED.replace(" ", "%20"))
+    assert response.status_code == 500 and response.json["error"] == "internal_error"
+    app.logger.warning("visitor said %s", f"hello\n{FORGED}\r\n{FORGED}")
+    lines = log_output.getvalue().splitlines()
+    assert "unhandled error on GET /api/v1/test-boom/<rest>" in lines  # the route, never the path
+    assert any("ValueError: cannot handle x\\r\\n" in line for line in lines)  # escaped, on the same line
+    assert not any(line.startswith(FORGED) or "\r" in line for line in lines)
+    assert any(line.startswith("  File ") for line in lines)  # the traceback itself keeps its lines

@@ -29,7 +29,8 @@ def test_consent_defaults_to_nothing_and_changes_append_events(client, visitor):
     history = client.get("/api/v1/me/export", headers=visitor.auth).json["consent"]["history"]
     assert [(e["purpose"], e["granted"]) for e in history] == [
         ("transcripts", True), ("transcripts", False), ("analytics", True)]
-    assert history[0]["source"] == "https://shop.example" and history[1]["source"] == "api"
+    # Not on QUIETDESK_CORS_ORIGINS (empty here): a fixed word, never the header's text.
+    assert history[0]["source"] == "unlisted-origin" and history[1]["source"] == "api"
     assert all(e["policy_version"] == "2026-11" and e["created_at"] for e in history)
 
 
@@ -209,3 +210,42 @@ def test_serving_workers_purge_in_the_background(instance, scrubber, embedder, k
         assert app.test_client().get("/api/v1/consent", headers=expired.auth).status_code == 401
     finally:
         app.extensions["purge_stop"].set()
+
+
+def test_masked_values_cannot_be_recovered_with_the_instance_keys(app, visitor):
+    """Security review finding 6: a date of birth or SSN was recoverable by guessing its stored hash."""
+    from app.privacy.scrubber import fingerprint
+    visitor.consent(transcripts=True)
+    visitor.say("I was born on 12 March 1985, my SSN is 078-05-1120 and my email is jo@example.com")
+    second = visitor.say("Again: born 12 March 1985").json
+    assert second["message_id"]
+    texts = [t for (t,) in rows(app, "SELECT text FROM messages WHERE role = 'visitor' ORDER BY rowid")]
+    assert "<US_SSN_1>" in texts[0] and "<DATE_OF_BIRTH_1>" in texts[0] and "<DATE_OF_BIRTH_1>" in texts[1]
+    stored = {f for (f,) in rows(app, "SELECT fingerprint FROM placeholders")}
+    guesses = {fingerprint(b"test-subject-key", kind, value, "US") for kind, value in (
+        ("DATE_OF_BIRTH", "12 March 1985"), ("US_SSN", "078-05-1120"), ("PHONE_NUMBER", "078-05-1120"))}
+    assert stored and not stored & guesses
+    assert [k for (k,) in rows(app, "SELECT kind FROM subject_keys")] == ["EMAIL_ADDRESS"]
+    exported = visitor.client.get("/api/v1/me/export", headers=visitor.auth).json
+    assert [k["kind"] for k in exported["subject_keys"]] == ["EMAIL_ADDRESS"]
+    assert [len(k) for (k,) in rows(app, "SELECT placeholder_key FROM conversations")] == [32]
+    assert visitor.client.delete("/api/v1/me", headers=visitor.auth).status_code == 200
+    assert rows(app, "SELECT count(*) FROM placeholders") == [(0,)]
+    assert rows(app, "SELECT count(*) FROM conversations") == [(0,)]
+
+
+def test_consent_source_keeps_only_an_allow_listed_origin(instance, scrubber, embedder, kb_index):
+    """Security review finding 8: a raw Origin header (a name and an email) was stored and exported."""
+    from app import create_app
+    app = create_app({"INSTANCE": str(instance), "TESTING": True, "SCRUBBER": scrubber, "EMBEDDER": embedder,
+                      "INDEX": kb_index, "CORS_ORIGINS": "https://shop.example"})
+    visitor = Visitor(app.test_client())
+    hostile = "my name is Jane Roe, jane.roe@example.com, 555-201-3344"
+    for origin, purposes in (("https://shop.example", {"transcripts": True}), (hostile, {"analytics": True}),
+                             (None, {"analytics": False})):
+        headers = {**visitor.auth, **({"Origin": origin} if origin else {})}
+        assert visitor.client.put("/api/v1/consent", json=purposes, headers=headers).status_code == 200
+    exported = visitor.client.get("/api/v1/me/export", headers=visitor.auth)
+    sources = [e["source"] for e in exported.json["consent"]["history"]]
+    assert sources == ["https://shop.example", "unlisted-origin", "api"]
+    assert "Jane" not in exported.get_data(as_text=True) and "jane.roe" not in rows(app, "SELECT * FROM consent_events")

@@ -8,6 +8,7 @@ import pytest
 from presidio_analyzer import RecognizerResult
 
 from app.privacy.scrubber import (
+    Placeholders,
     Scrubber,
     build_analyzer,
     fingerprint,
@@ -92,26 +93,26 @@ def test_findings_point_into_the_original_text_and_store_no_value(scrubber):
 
 
 def test_same_value_gets_the_same_placeholder_across_turns(scrubber):
-    conversation: dict[str, str] = {}
+    conversation = Placeholders()
     first = scrubber.scrub("My email is Jane@Example.com and my phone is (212) 555-0147", conversation)
     second = scrubber.scrub("Did you write to jane@example.com or call +1 212 555 0147?", conversation)
     assert first.text == "My email is <EMAIL_ADDRESS_1> and my phone is <PHONE_NUMBER_1>"
     assert second.text == "Did you write to <EMAIL_ADDRESS_1> or call <PHONE_NUMBER_1>?"
-    assert sorted(conversation.values()) == ["<EMAIL_ADDRESS_1>", "<PHONE_NUMBER_1>"]
+    assert sorted(conversation.labels.values()) == ["<EMAIL_ADDRESS_1>", "<PHONE_NUMBER_1>"]
 
 
 def test_different_values_get_the_next_free_number(scrubber):
-    conversation: dict[str, str] = {}
+    conversation = Placeholders()
     first = scrubber.scrub("Write to ann@example.com or bob@example.com", conversation)
     second = scrubber.scrub("Actually use cat@example.com, not ann@example.com", conversation)
     assert first.text == "Write to <EMAIL_ADDRESS_1> or <EMAIL_ADDRESS_2>"
     assert second.text == "Actually use <EMAIL_ADDRESS_3>, not <EMAIL_ADDRESS_1>"
-    assert len(conversation) == 3
+    assert len(conversation.labels) == 3
 
 
 def test_placeholders_are_not_shared_between_conversations(scrubber):
-    scrubber.scrub("Write to ann@example.com", {})
-    assert scrubber.scrub("Write to bob@example.com", {}).text == "Write to <EMAIL_ADDRESS_1>"
+    scrubber.scrub("Write to ann@example.com", Placeholders())
+    assert scrubber.scrub("Write to bob@example.com", Placeholders()).text == "Write to <EMAIL_ADDRESS_1>"
     assert scrubber.scrub("Write to bob@example.com").text == "Write to <EMAIL_ADDRESS_1>"
 
 
@@ -180,3 +181,25 @@ def test_overlaps_resolve_to_one_span_each_without_nesting():
 def test_a_number_inside_a_guessed_organisation_keeps_its_phone_type(scrubber):
     scrubbed = scrubber.scrub("Ring 020 7946 0958 for the shop")
     assert "<PHONE_NUMBER_1>" in scrubbed.text and "7946" not in scrubbed.text
+
+
+@pytest.mark.parametrize("text", ["my SSN is 078-05-1120", "My social security number is 219-09-9999",
+                                  "ssn 123-45-6789 please"])
+def test_an_ssn_is_never_taken_for_a_phone_number(scrubber, text):
+    found = scrubber.scrub(text).entities
+    assert [f.entity_type for f in found] == ["US_SSN"]
+    assert found[0].fingerprint is None and not scrubber.scrub(text).subject_keys
+
+
+def test_placeholders_are_keyed_by_the_conversation_not_the_long_lived_subject_key(scrubber):
+    born = "I was born on 12 March 1985, card 4111 1111 1111 1111"
+    one, two = Placeholders(), Placeholders()
+    scrubber.scrub(born, one)
+    scrubber.scrub(born, two)
+    first, second = one.labels, two.labels
+    assert set(first.values()) == set(second.values()) == {"<DATE_OF_BIRTH_1>", "<CREDIT_CARD_1>"}
+    assert not set(first) & set(second)  # nothing links two conversations' placeholders
+    guesses = {fingerprint(KEY, kind, value) for kind, value in (("DATE_OF_BIRTH", "12 March 1985"),
+                                                                 ("CREDIT_CARD", "4111 1111 1111 1111"))}
+    assert not guesses & set(first)  # guessing with the instance's subject key recovers nothing
+    assert scrubber.scrub("born 12 March 1985, as I said", one).text == "born <DATE_OF_BIRTH_1>, as I said"

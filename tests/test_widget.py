@@ -207,3 +207,11 @@ def test_german_strings_from_data_language(browser, host_page, api):
     page.get_by_role("button", name="Chat öffnen").click()
     page.get_by_role("button", name="Chat beginnen").wait_for()
     assert page.get_by_role("checkbox", name="Mein Gespräch speichern").is_visible()
+
+
+def test_demo_page_never_echoes_the_host_header(client):
+    """Security review finding 9: `Host: evil.example` produced <script src="http://evil.example/widget.js">."""
+    response = client.get("/demo", headers={"Host": "evil.example"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "evil.example" not in page
+    assert '<script src="/widget.js"' in page and response.headers["Cache-Control"] == "no-store"

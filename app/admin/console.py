@@ -117,8 +117,9 @@ def change_tag(user: accounts.User, conversation_id: str, tag: str, add: bool) -
     tag = tags.normalise(tag)
     changed = tags.add(db, conversation_id, tag, user.id) if add else tags.remove(db, conversation_id, tag)
     if changed:
+        # No tag text in the audit detail: the log outlives an erasure, and a tag is free text.
         audit.record(db, f"user:{user.id}", "tag_conversation" if add else "untag_conversation",
-                     f"conversation:{conversation_id}", tag)
+                     f"conversation:{conversation_id}")
     return changed
 
 

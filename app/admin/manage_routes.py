@@ -48,12 +48,27 @@ def subject_request(request_id: int):
     return render_template("admin/request.html", request_row=found[0], subjects=found[1])
 
 
+@bp.post("/requests/<int:request_id>/decide/<int:visitor_id>")
+def subject_decide(request_id: int, visitor_id: int):
+    decision = _field("decision")
+    if decision not in ("confirmed", "excluded"):
+        abort(400, "Choose whether this visitor is the person asking or only mentioned the identifier.")
+    try:
+        subject_requests.decide(current_user.user, request_id, visitor_id, decision)
+    except LookupError:
+        abort(404, "That visitor does not match this open request.")
+    flash("Recorded: this visitor is the person asking." if decision == "confirmed"
+          else "Recorded: this visitor only mentioned the identifier; their data is left alone.")
+    return redirect(url_for("manage.subject_request", request_id=request_id, _anchor=f"visitor-{visitor_id}"))
+
+
 @bp.post("/requests/<int:request_id>/export/<int:visitor_id>")
 def subject_export(request_id: int, visitor_id: int):
     try:
         document = subject_requests.export_subject(current_user.user, request_id, visitor_id)
     except LookupError:
-        abort(404, "That visitor does not match this request.")
+        abort(404, "That visitor is not confirmed as the person asking in this request. Read the messages "
+                   "that mention the identifier and confirm them first.")
     return Response(json.dumps(document, indent=2, ensure_ascii=False), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="quietdesk-export-request-{request_id}-'
                                                     f'visitor-{visitor_id}.json"'})

@@ -2,8 +2,11 @@
 give, export it as the same document the widget gives, or erase it, with a due date and a status.
 
 The identifier is fingerprinted with the server's subject key at once and never stored; matching
-goes through subject_keys, the keyed hashes of identifiers visitors typed in chat. Every step writes
-an audit entry naming the request and visitors by internal id.
+goes through subject_keys, the keyed hashes of identifiers visitors typed in chat. A match only
+means the visitor typed the identifier — perhaps a colleague's address — so the admin reads the
+scrubbed messages that mention it and decides per visitor; export and erasure act only on the
+visitors confirmed that way, as recorded, never on a list re-read at the moment of acting. Every
+step writes an audit entry naming the request and visitors by internal id.
 """
 from __future__ import annotations
 
@@ -89,37 +92,59 @@ def listing() -> list[requests.SubjectRequest]:
     return requests.listing(get_db())
 
 
+def _mentions(visitor_id: int, fingerprint: str) -> list[dict[str, Any]]:
+    """Return where the visitor typed the identifier: each conversation, placeholder and message."""
+    db = get_db()
+    return [{"conversation_id": m.conversation_id, "label": m.label,
+             "messages": transcripts.messages_mentioning(db, m.conversation_id, m.label) if m.label else []}
+            for m in subjects.mentions_of(db, visitor_id, fingerprint)]
+
+
 def matches(user: User, request_id: int) -> tuple[requests.SubjectRequest, list[dict[str, Any]]] | None:
-    """Return the request and the visitors whose keyed identifiers match it, and audit the lookup."""
+    """Return the request and the visitors whose keyed identifiers match it — each with the messages
+    that mention the identifier and the admin's decision so far — and audit the lookup."""
     db = get_db()
     found = requests.find(db, request_id)
     if found is None:
         return None
-    ids = subjects.visitors_with(db, found.fingerprint)
+    ids, decided = subjects.visitors_with(db, found.fingerprint), requests.decisions(db, request_id)
     audit.record(db, f"user:{user.id}", "view_request", f"request:{request_id}",
                  "visitors:" + ",".join(map(str, ids)))
-    return found, [{"visitor_id": i, **transcripts.activity_of(db, i)} for i in ids]
+    return found, [{"visitor_id": i, **transcripts.activity_of(db, i), "decision": decided.get(i),
+                    "mentions": _mentions(i, found.fingerprint)} for i in ids]
 
 
-def _subject(request_id: int, visitor_id: int) -> tuple[requests.SubjectRequest, visitors.Visitor]:
-    """Return the open request and one of its matching visitors; LookupError otherwise."""
+def decide(user: User, request_id: int, visitor_id: int, decision: str) -> None:
+    """Record whether a matching visitor is the person asking, and audit it; LookupError if the
+    request is not open or the visitor does not match it."""
     db = get_db()
     found = requests.find(db, request_id)
-    if found is None or visitor_id not in subjects.visitors_with(db, found.fingerprint):
-        raise LookupError("no such subject for this request")
-    return found, visitors.find_by_id(db, visitor_id)
+    if found is None or found.status != "open" or visitor_id not in subjects.visitors_with(db, found.fingerprint):
+        raise LookupError("no such subject for this open request")
+    requests.decide(db, request_id, visitor_id, decision, user.id)
+    audit.record(db, f"user:{user.id}", "decide_subject", f"visitor:{visitor_id}", f"request:{request_id} {decision}")
+
+
+def _confirmed_subject(request_id: int, visitor_id: int) -> visitors.Visitor:
+    """Return a visitor the admin confirmed for this request; LookupError for anyone else."""
+    db = get_db()
+    visitor = visitors.find_by_id(db, visitor_id) if visitor_id in requests.confirmed(db, request_id) else None
+    if visitor is None:
+        raise LookupError("this visitor is not confirmed as the subject of this request")
+    return visitor
 
 
 def export_subject(user: User, request_id: int, visitor_id: int) -> dict[str, Any]:
-    """Return the visitor's export document (the widget's own format) and audit it."""
-    _, visitor = _subject(request_id, visitor_id)
+    """Return a confirmed visitor's export document (the widget's own format) and audit it."""
+    visitor = _confirmed_subject(request_id, visitor_id)
     document = export.export_visitor(visitor)
     audit.record(get_db(), f"user:{user.id}", "export_subject", f"visitor:{visitor_id}", f"request:{request_id}")
     return document
 
 
 def erase_subjects(user: User, request_id: int, note: str) -> dict[str, int]:
-    """Erase every visitor the request matches, close it as completed, and audit each step."""
+    """Erase the visitors the admin confirmed for the request, close it as completed, and audit each
+    step. Matching visitors without a decision, or excluded, are left alone."""
     db = get_db()
     found = requests.find(db, request_id)
     if found is None or found.status != "open":
@@ -128,10 +153,14 @@ def erase_subjects(user: User, request_id: int, note: str) -> dict[str, int]:
         raise RequestRejected("Only an erasure request erases data; open one if the customer asked for it.")
     if not 3 <= len(note.strip()) <= 500:
         raise RequestRejected("Record why this data is being erased (3–500 characters).")
+    chosen = [v for v in (visitors.find_by_id(db, i) for i in requests.confirmed(db, request_id)) if v]
+    if not chosen:
+        raise RequestRejected("Confirm which matching visitor is the person asking first: nobody is erased "
+                              "because their messages merely contain the identifier.")
     totals: dict[str, int] = {}
-    for visitor_id in subjects.visitors_with(db, found.fingerprint):
-        counts = export.erase_visitor(visitors.find_by_id(db, visitor_id))
-        audit.record(db, f"user:{user.id}", "erase_subject", f"visitor:{visitor_id}",
+    for visitor in chosen:
+        counts = export.erase_visitor(visitor)
+        audit.record(db, f"user:{user.id}", "erase_subject", f"visitor:{visitor.id}",
                      f"request:{request_id} " + json.dumps(counts, sort_keys=True))
         totals = {k: totals.get(k, 0) + v for k, v in counts.items()}
     close(user, request_id, "completed", note, totals)

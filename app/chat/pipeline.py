@@ -13,13 +13,10 @@ from app.chat import transcripts
 from app.chat.answer import Answer, Source, compose
 from app.db import get_db, transaction
 from app.privacy import consent, subjects
-from app.privacy.scrubber import Scrubber
+from app.privacy.scrubber import Placeholders, Scrubber
 from app.retrieval.embedder import Embedder
 from app.retrieval.live import LiveIndex
 from app.retrieval.search import best_passage, rank
-
-SUBJECT_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER")
-
 
 @dataclass(frozen=True)
 class Reply:
@@ -55,16 +52,17 @@ class Pipeline:
         """Answer one visitor message; store the scrubbed turn if transcripts are consented."""
         db = get_db()
         keep = consent.current(db, conversation.visitor_id)["transcripts"]
-        labels = transcripts.placeholders(db, conversation.id) if keep else {}
-        scrubbed = self.scrubber.scrub(text, labels)
+        placeholders = Placeholders(*transcripts.placeholders(db, conversation.id)) if keep else None
+        scrubbed = self.scrubber.scrub(text, placeholders)
         answer, vector = self._answer(scrubbed.text)
         message_id = transcripts.new_id()
         if keep:
             turn = transcripts.StoredTurn(scrubbed.text, answer.text, [asdict(s) for s in answer.sources],
                                           answer.confidence, answer.handoff_offered, vector.tobytes())
-            keys = {f.fingerprint: f.entity_type for f in scrubbed.entities if f.entity_type in SUBJECT_TYPES}
+            mentions = [subjects.Mention(f.entity_type, f.fingerprint, conversation.id, f.placeholder)
+                        for f in scrubbed.entities if f.fingerprint]
             with transaction(db):
-                transcripts.append_turn(db, conversation.id, turn, message_id, labels)
-                subjects.remember(db, conversation.visitor_id, keys)
+                transcripts.append_turn(db, conversation.id, turn, message_id, placeholders.labels)
+                subjects.remember(db, conversation.visitor_id, mentions)
         return Reply(answer.text, answer.sources, answer.confidence, answer.handoff_offered,
                      message_id, keep)

@@ -1,7 +1,8 @@
 """The conversation_tags table: short labels the support team puts on conversations.
 
-A tag is one lower-case word of letters, digits and hyphens (at most 32), checked here, so a tag
-cannot hold an email address, a phone number with spaces or a sentence typed by mistake.
+A tag is one lower-case word of letters, digits and hyphens (at most 32, with at most 4 digits),
+checked here, so a tag cannot hold an email address, a phone, card, order or social security number,
+or a sentence typed by mistake.
 """
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ import sqlcipher3
 from app.db import transaction
 
 SHAPE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+MAX_DIGITS = 4  # a year or a version number, never an identifier ("jane-roe-ssn-078051120")
 
 
 def normalise(tag: str) -> str:
     """Return the tag as stored (trimmed, lower-case); ValueError if it has another shape."""
     tag = tag.strip().lower()
-    if not SHAPE.match(tag):
-        raise ValueError("A tag is one word of letters, digits and hyphens, at most 32 characters.")
+    if not SHAPE.match(tag) or sum(c.isdigit() for c in tag) > MAX_DIGITS:
+        raise ValueError("A tag is one word of letters, digits and hyphens, at most 32 characters and at most "
+                         f"{MAX_DIGITS} digits, so it cannot hold a phone, card, order or ID number.")
     return tag
 
 

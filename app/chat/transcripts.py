@@ -45,10 +45,11 @@ def _conversation(row: sqlcipher3.Row | None) -> Conversation | None:
 
 
 def open_conversation(db: sqlcipher3.Connection, visitor_id: int) -> Conversation:
-    """Start a new conversation for the visitor under a random public id."""
+    """Start a new conversation for the visitor under a random public id, with its own placeholder key."""
     with transaction(db):
-        row = db.execute("INSERT INTO conversations (id, visitor_id) VALUES (?, ?) "
-                         "RETURNING id, visitor_id, created_at", (new_id(), visitor_id)).fetchall()[0]
+        row = db.execute("INSERT INTO conversations (id, visitor_id, placeholder_key) VALUES (?, ?, ?) "
+                         "RETURNING id, visitor_id, created_at",
+                         (new_id(), visitor_id, secrets.token_bytes(32))).fetchall()[0]
     return _conversation(row)
 
 
@@ -67,11 +68,17 @@ def owned_conversation(db: sqlcipher3.Connection, conversation_id: str,
         (conversation_id, visitor_id)).fetchone())
 
 
-def placeholders(db: sqlcipher3.Connection, conversation_id: str) -> dict[str, str]:
-    """Return the conversation's fingerprint → placeholder map."""
+def placeholders(db: sqlcipher3.Connection, conversation_id: str) -> tuple[bytes, dict[str, str]]:
+    """Return the conversation's placeholder key and its HMAC → placeholder map.
+
+    The key is random per conversation and is deleted with it, so the stored HMACs of masked values
+    (dates of birth, card numbers…) cannot be reversed by guessing once it is gone, nor with the
+    instance's long-lived keys while it exists.
+    """
+    row = db.execute("SELECT placeholder_key FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
     rows = db.execute("SELECT fingerprint, label FROM placeholders WHERE conversation_id = ?",
                       (conversation_id,))
-    return {row["fingerprint"]: row["label"] for row in rows}
+    return row["placeholder_key"], {r["fingerprint"]: r["label"] for r in rows}
 
 
 def append_turn(db: sqlcipher3.Connection, conversation_id: str, turn: StoredTurn, message_id: str,
@@ -108,6 +115,13 @@ def messages_of(db: sqlcipher3.Connection, conversation_id: str) -> list[dict[st
             for m in db.execute("SELECT m.*, f.rating FROM messages m LEFT JOIN feedback f "
                                 "ON f.message_id = m.id WHERE m.conversation_id = ? "
                                 "ORDER BY m.created_at, m.rowid", (conversation_id,))]
+
+
+def messages_mentioning(db: sqlcipher3.Connection, conversation_id: str, label: str) -> list[dict[str, Any]]:
+    """Return the conversation's stored messages whose scrubbed text holds this placeholder."""
+    rows = db.execute("SELECT id, role, text, created_at FROM messages WHERE conversation_id = ? AND "
+                      "instr(text, ?) > 0 ORDER BY created_at, rowid", (conversation_id, label))
+    return [dict(row) for row in rows]
 
 
 def export_conversations(db: sqlcipher3.Connection, visitor_id: int) -> list[dict[str, Any]]:

@@ -180,9 +180,32 @@ class LoosePhoneRecognizer(PatternRecognizer):
         return results
 
     def invalidate_result(self, pattern_text: str) -> bool:
-        """Reject too few or too many digits and ISO dates ("2001-09-05")."""
+        """Reject too few or too many digits, ISO dates ("2001-09-05") and the US SSN shape."""
         digits = sum(c.isdigit() for c in pattern_text.split("x")[0])
-        return not 7 <= digits <= 15 or bool(DATE_SHAPE.fullmatch(pattern_text))
+        return (not 7 <= digits <= 15 or bool(DATE_SHAPE.fullmatch(pattern_text))
+                or bool(SSN_SHAPE.fullmatch(pattern_text)))
+
+
+# 3-2-4 digits with one separator is how a US social security number is written and no numbering
+# plan writes a phone number; an SSN taken for a phone would get a long-lived subject key.
+SSN_SHAPE = regex.compile(r"\d{3}([- .])\d{2}\1\d{4}")
+
+
+class SsnShapeRecognizer(PatternRecognizer):
+    """Find SSNs in the dashed 3-2-4 shape, the well-known sample numbers included.
+
+    Presidio's own recognizer drops 078-05-1120 and 123-45-6789 as test data; typed in a chat they
+    are someone's answer to "what is your SSN?" and must be masked all the same.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("US_SSN", name="SsnShapeRecognizer", context=["ssn", "social", "security"],
+                         patterns=[Pattern("ssn dashed", r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])", 0.5)])
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """Reject numbers never issued: area 000, 666 or 9xx, group 00, serial 0000."""
+        area, group, serial = pattern_text.split("-")
+        return area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000"
 
 
 # Any 12 to 19 digits, plain or in groups of four (Maestro, JCB, 19-digit Visa and 2-series
@@ -361,7 +384,7 @@ def custom_recognizers() -> list[EntityRecognizer]:
     """Return a fresh instance of every Quietdesk recognizer."""
     return [StreetAddressRecognizer(), LoosePhoneRecognizer(), ProperNameRecognizer(),
             *name_cue_recognizers(), date_of_birth_recognizer(), credential_url_recognizer(), EmbeddedEmailRecognizer(),
-            CreditCardRecognizer(patterns=CARD_PATTERNS)]
+            CreditCardRecognizer(patterns=CARD_PATTERNS), SsnShapeRecognizer()]
 
 
 # Context words Presidio's own recognizers lack ("DL", British "licence"); whole words are matched.

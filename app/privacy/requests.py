@@ -1,7 +1,10 @@
-"""The dsar_requests table: data-subject requests (access or erasure) and their outcome.
+"""The dsar_requests and dsar_decisions tables: data-subject requests (access or erasure), their
+outcome, and the admin's decision per matching visitor.
 
 A request keeps the keyed fingerprint of the identifier the customer gave, never the identifier,
 with the law it falls under, the date it was received, its due date and who opened and closed it.
+A decision says whether a visitor who typed the identifier is the person asking (`confirmed`) or
+only mentioned it (`excluded`); export and erasure act on confirmed visitors only.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from app.db import transaction
 KINDS = ("access", "erasure")
 LAWS = ("gdpr", "ccpa")
 STATUSES = ("open", "completed", "rejected")
+DECISIONS = ("confirmed", "excluded")
 
 
 @dataclass(frozen=True)
@@ -75,3 +79,27 @@ def close(db: sqlcipher3.Connection, request_id: int, status: str, outcome: str,
         return db.execute("UPDATE dsar_requests SET status = ?, outcome = ?, closed_by = ?, "
                           "closed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? AND status = 'open'",
                           (status, outcome, user_id, request_id)).rowcount == 1
+
+
+def decide(db: sqlcipher3.Connection, request_id: int, visitor_id: int, decision: str, user_id: int) -> None:
+    """Record (or change) the decision for one matching visitor of an open request."""
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {', '.join(DECISIONS)}")
+    with transaction(db):
+        db.execute("INSERT INTO dsar_decisions (request_id, visitor_id, decision, decided_by) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (request_id, visitor_id) DO UPDATE SET decision = excluded.decision, "
+                   "decided_by = excluded.decided_by, decided_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                   (request_id, visitor_id, decision, user_id))
+
+
+def decisions(db: sqlcipher3.Connection, request_id: int) -> dict[int, str]:
+    """Return visitor id → decision for the request."""
+    rows = db.execute("SELECT visitor_id, decision FROM dsar_decisions WHERE request_id = ?", (request_id,))
+    return {row["visitor_id"]: row["decision"] for row in rows}
+
+
+def confirmed(db: sqlcipher3.Connection, request_id: int) -> list[int]:
+    """Return the ids of the visitors the admin confirmed as the person asking, in id order."""
+    rows = db.execute("SELECT visitor_id FROM dsar_decisions WHERE request_id = ? AND decision = 'confirmed' "
+                      "ORDER BY visitor_id", (request_id,))
+    return [row["visitor_id"] for row in rows]

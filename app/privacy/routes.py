@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from app.api import bearer_visitor, json_body
 from app.errors import ApiError
 from app.privacy import export, rights
+from app.widget import listed_origin
 
 bp = Blueprint("privacy", __name__, url_prefix="/api/v1")
 
@@ -29,9 +30,19 @@ def put_consent():
     if unknown or not body or not all(isinstance(v, bool) for v in body.values()):
         raise ApiError("invalid_request", "Send {\"transcripts\": true|false, \"analytics\": true|false}; "
                        "at least one, booleans only.")
-    source = request.headers.get("Origin") or "api"
-    state = rights.change(visitor, body, current_app.config["POLICY_VERSION"], source[:200])
+    state = rights.change(visitor, body, current_app.config["POLICY_VERSION"], _consent_source())
     return jsonify(state)
+
+
+def _consent_source() -> str:
+    """Name where a consent change came from: a listed embedding site's origin, else a fixed word.
+
+    The Origin header is the client's to write; only a value from the allow-list is worth keeping,
+    anything else could carry a name or an email into the consent record.
+    """
+    if "Origin" not in request.headers:
+        return "api"
+    return listed_origin() or "unlisted-origin"
 
 
 @bp.get("/me/export")

@@ -1,9 +1,11 @@
 """Replace personal data in visitor text with numbered placeholders that keep the sentence's meaning.
 
 `My email is jane@example.com` becomes `My email is <EMAIL_ADDRESS_1>`. The same value gets the
-same placeholder within one conversation: the caller keeps one fingerprint → placeholder dict per
-conversation. A fingerprint is a keyed HMAC of the normalised value, so it is safe to store and
-lets a data-subject request find conversations by email or phone without storing either.
+same placeholder within one conversation: the caller keeps one HMAC → placeholder dict per
+conversation, keyed with a random secret of that conversation that dies with it — a long-lived key
+would let anyone holding it recover a masked date of birth, SSN or card number by guessing. Only
+emails and phone numbers also get a fingerprint under the long-lived subject key, so a data-subject
+request can find conversations by the email or phone a customer gives without storing either.
 
 Pure engine: text in, frozen dataclasses out; no Flask, no database. Build the analyzer once per
 process (it loads spaCy) and share one Scrubber.
@@ -13,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import phonenumbers
 import tldextract
@@ -137,13 +140,28 @@ def fingerprint(key: bytes, entity_type: str, value: str, region: str = "US") ->
 
 @dataclass(frozen=True)
 class Finding:
-    """One masked value: where it was in the original text, never what it was."""
+    """One masked value: where it was in the original text, never what it was.
+
+    `fingerprint` is the subject-key HMAC for emails and phone numbers (what a data-subject request
+    looks up) and None for every other type.
+    """
 
     entity_type: str
     start: int
     end: int
     placeholder: str
-    fingerprint: str
+    fingerprint: str | None
+
+
+@dataclass
+class Placeholders:
+    """One conversation's numbering: HMAC (under the conversation's own random key) → placeholder.
+
+    Mutable on purpose: scrub() adds the labels it hands out, and the caller stores them.
+    """
+
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -156,7 +174,7 @@ class Scrubbed:
     @property
     def subject_keys(self) -> tuple[str, ...]:
         """Return the fingerprints of emails and phone numbers, for data-subject lookups."""
-        keys = [f.fingerprint for f in self.entities if f.entity_type in SUBJECT_TYPES]
+        keys = [f.fingerprint for f in self.entities if f.fingerprint]
         return tuple(dict.fromkeys(keys))
 
 
@@ -236,16 +254,24 @@ class Scrubber:
         """Return the character spans scrub() would replace."""
         return [(d.start, d.end) for d in self.detect(text)]
 
-    def scrub(self, text: str, placeholders: dict[str, str] | None = None) -> Scrubbed:
-        """Replace each detected value with its placeholder, adding new ones to `placeholders`."""
-        placeholders = {} if placeholders is None else placeholders
+    def scrub(self, text: str, placeholders: Placeholders | None = None) -> Scrubbed:
+        """Replace each detected value with its placeholder, adding new ones to `placeholders`.
+
+        Without `placeholders` (one-off texts: log lines, staff notes) a fresh random key numbers
+        them, so nothing derived from a value outlives the call.
+        """
+        placeholders = placeholders or Placeholders()
+        labels = placeholders.labels
         findings, pieces, cursor = [], [], 0
         for found in self.detect(text):
-            key = fingerprint(self.key, found.entity_type, text[found.start:found.end], self.region)
-            if key not in placeholders:
-                placeholders[key] = _label(found.entity_type, placeholders)
-            label = placeholders[key]
-            findings.append(Finding(found.entity_type, found.start, found.end, label, key))
+            value = text[found.start:found.end]
+            local = fingerprint(placeholders.key, found.entity_type, value, self.region)
+            if local not in labels:
+                labels[local] = _label(found.entity_type, labels)
+            label = labels[local]
+            subject = (fingerprint(self.key, found.entity_type, value, self.region)
+                       if found.entity_type in SUBJECT_TYPES else None)
+            findings.append(Finding(found.entity_type, found.start, found.end, label, subject))
             pieces += [text[cursor:found.start], label]
             cursor = found.end
         pieces.append(text[cursor:])
