@@ -186,11 +186,11 @@ def test_purge_deletes_only_expired_visitors_and_conversations(app, client, visi
 def test_purge_forgets_day_old_failed_logins_but_keeps_recent_ones(app):
     from app.admin import accounts
     db = connect(app.config["DB_PATH"], app.extensions["db_key"])
-    accounts.record_failure(db, "typo.customer@example.com")
-    accounts.record_failure(db, "lead@example.com")
-    db.execute("UPDATE login_failures SET created_at = '2020-01-01T00:00:00.000Z' WHERE email LIKE 'typo%'")
+    accounts.record_attempt(db, "old-account", "old-address")
+    accounts.record_attempt(db, "new-account", "new-address")
+    db.execute("UPDATE login_attempts SET created_at = '2020-01-01T00:00:00.000Z' WHERE account = 'old-account'")
     purge(db, 30)
-    assert [row[0] for row in db.execute("SELECT email FROM login_failures")] == ["lead@example.com"]
+    assert [row[0] for row in db.execute("SELECT account FROM login_attempts")] == ["new-account"]
 
 
 def test_serving_workers_purge_in_the_background(instance, scrubber, embedder, kb_index):
