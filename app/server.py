@@ -2,7 +2,9 @@
 
 The master prepares once — migrates the database, purges expired data and builds the index if
 articles changed — then forks workers; each worker creates the app and so loads the models once, with torch
-limited to TORCH_THREADS so workers do not fight over cores.
+limited to TORCH_THREADS so workers do not fight over cores. Workers are gthread workers that buffer
+each whole request (bounded by MAX_REQUEST_BYTES and a deadline) before a thread gets it, so slow
+clients cannot hold the request threads (see app/buffering.py).
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any, Callable
 import click
 from gunicorn.app.base import BaseApplication
 
+from app.buffering import buffering_worker
 from app.logs import ScrubbedGunicornLogger
 
 
@@ -39,10 +42,11 @@ def make_command(create_app: Callable[..., Any], prepare: Callable[[Any], None])
                   help="Request threads per worker.")
     def serve(host: str, port: int, workers: int, threads: int) -> None:
         """Run Quietdesk with gunicorn on embedded defaults."""
-        prepare(create_app({"LAZY": True}))
+        app = create_app({"LAZY": True})
+        prepare(app)
         options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                   "worker_class": "gthread", "timeout": 60, "accesslog": None, "errorlog": "-",
-                   "preload_app": False,
+                   "worker_class": buffering_worker(app.config["MAX_REQUEST_BYTES"]),
+                   "timeout": 60, "accesslog": None, "errorlog": "-", "preload_app": False,
                    "logger_class": ScrubbedGunicornLogger}
         _Server(lambda: create_app({"BACKGROUND_PURGE": True}), options).run()
 
