@@ -43,7 +43,7 @@ def _prepare(app: Flask) -> None:
     try:
         migrate_app(app)
         with app.app_context():
-            purge(get_db(), app.config["RETENTION_DAYS"])
+            purge(get_db(), app.config["RETENTION_DAYS"], contact_days=app.config["CONTACT_RETENTION_DAYS"])
         ensure_index(app)
     except STARTUP_ERRORS as error:
         _refuse_to_start(error)

@@ -15,8 +15,8 @@ from flask import Flask
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, logging, errors, database, engines, then the HTTP areas."""
     from app import api, config, db, engines, errors, health, limits, logs, widget
-    from app.admin import auth as admin_auth, cli as admin_cli, manage_routes, routes as admin_routes
-    from app.chat import routes as chat_routes
+    from app.admin import auth as admin_auth, cli as admin_cli, manage_routes, notify, routes as admin_routes
+    from app.chat import live_handoff, routes as chat_routes
     from app.privacy import retention, routes as privacy_routes
 
     settings = config.load(os.environ, test_config)
@@ -33,6 +33,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     engines.init_app(app)
     retention.init_app(app)
+    live_handoff.init_app(app)
+    notify.init_app(app)
     widget.init_app(app)
     admin_cli.init_app(app)
     admin_auth.init_app(app)

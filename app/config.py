@@ -60,12 +60,29 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_REQUEST_BYTES", 65536, "Largest request body accepted (413 request_too_large above)."),
     Setting("RATE_MESSAGES_PER_VISITOR", 20, "Chat messages one visitor may send per minute (429 "
             "rate_limited above; 0: no limit)."),
+    Setting("RATE_POLLS_PER_VISITOR", 90, "Times one visitor's widget may ask for new messages per minute while "
+            "a person is answering (every 2 s is 30; 429 rate_limited above; 0: no limit). Polling is not "
+            "counted against the message or address limits."),
     Setting("RATE_REQUESTS_PER_ADDRESS", 120, "API requests one client address may make per minute, all "
             "visitors behind it together (429 rate_limited above; 0: no limit)."),
     Setting("TRUSTED_PROXIES", 0, "Reverse proxies in front of the server whose X-Forwarded-For is trusted "
             "for the client address (0: use the connection's address)."),
     Setting("CORS_ORIGINS", "", "Comma-separated origins (https://shop.example) of sites that may embed "
             "the widget and call the API from the browser. Empty: only this server's own pages."),
+    Setting("SUPPORT_HOURS", "", "When a person can answer a handoff, e.g. 'Mon-Fri 09:00-18:00 "
+            "Europe/Berlin' (several ranges separated by ';'). Empty: always. Outside them the widget says so "
+            "and offers to leave an email address for a reply."),
+    Setting("HANDOFF_TIMEOUT_MINUTES", 5, "Minutes a handoff may wait unclaimed before the widget offers to "
+            "leave an email address for a reply instead."),
+    Setting("CONTACT_RETENTION_DAYS", 7, "Days a left email address is kept after its handoff is resolved; "
+            "then deleted (also on erasure)."),
+    Setting("SMTP_URL", "", "Mail server for team notifications (smtp://user:pass@host:587 with STARTTLS, "
+            "smtps://… for TLS, smtp://host:25 plain on a trusted network). Empty: no mail."),
+    Setting("NOTIFY_EMAILS", "", "Comma-separated team addresses told by mail that a visitor is waiting "
+            "(the mail names no visitor and quotes no message)."),
+    Setting("PUBLIC_URL", "", "The address the team opens the console at (https://support.example.com), "
+            "for links in notification mails. Empty: the mail names the console path only."),
+    Setting("PRIVACY_POLICY_URL", "", "The operator's privacy policy, linked from the widget's consent text."),
     Setting("SECURE_COOKIES", False, "Mark console cookies Secure (turn on when served over HTTPS)."),
     Setting("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
 )

@@ -20,6 +20,9 @@ CODES: dict[str, tuple[int, str]] = {
     "forbidden": (403, "Your account does not have access to this."),
     "not_found": (404, "No such resource."),
     "method_not_allowed": (405, "That method is not allowed here."),
+    "consent_required": (409, "A person can only help if the conversation is kept: send "
+                              "{\"grant_transcripts\": true} to agree and ask in one step."),
+    "handoff_not_open": (409, "There is no open request for a person in this conversation."),
     "message_too_long": (413, "The message is longer than the allowed maximum."),
     "request_too_large": (413, "The request body is larger than the allowed maximum."),
     "unsupported_media_type": (415, "Send the body as application/json."),

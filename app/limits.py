@@ -18,6 +18,7 @@ from app.errors import ApiError
 
 WINDOW_SECONDS = 60
 EXEMPT = ("/api/v1/health", "/api/v1/openapi.json")
+POLLING = "chat.get_messages"  # counted per visitor instead (charge_poll): visitors behind one NAT all poll
 
 
 def count(db: sqlcipher3.Connection, bucket: str, now: float | None = None) -> tuple[int, int]:
@@ -65,7 +66,14 @@ def _address_bucket() -> str:
     return "ip:" + keyed_hash(request.remote_addr or "")
 
 
+def charge_poll(visitor_id: int) -> None:
+    """Count one poll for new messages against the visitor's own per-minute limit."""
+    charge(f"poll:{visitor_id}", current_app.config["RATE_POLLS_PER_VISITOR"])
+
+
 def _limit_address() -> None:
+    if request.endpoint == POLLING and request.method == "GET":
+        return
     if request.path.startswith("/api/") and request.path not in EXEMPT and request.method != "OPTIONS":
         charge(_address_bucket(), current_app.config["RATE_REQUESTS_PER_ADDRESS"])
 

@@ -92,6 +92,10 @@ MATRIX = [
     ("GET", "/admin/conversations", "/admin/conversations", (LOGIN, 200, 200)),
     ("GET", "/admin/conversations/<conversation_id>", "/admin/conversations/{conversation}", (LOGIN, 200, 200)),
     ("GET", "/admin/handoffs", "/admin/handoffs", (LOGIN, 200, 200)),
+    ("GET", "/admin/handoffs/waiting", "/admin/handoffs/waiting", (LOGIN, 200, 200)),
+    ("GET", "/admin/conversations/<conversation_id>/live", "/admin/conversations/{conversation}/live",
+     (LOGIN, 200, 200)),
+    ("POST", "/admin/handoffs/<int:handoff_id>/contact", "/admin/handoffs/{handoff}/contact", (LOGIN, 200, 200)),
     ("GET", "/admin/gaps", "/admin/gaps", (LOGIN, 200, 200)),
     ("GET", "/admin/knowledge", "/admin/knowledge", (LOGIN, 200, 200)),
     ("GET", "/admin/requests", "/admin/requests", (LOGIN, 403, 200)),
@@ -104,6 +108,9 @@ MATRIX = [
     ("GET", "/admin/users", "/admin/users", (LOGIN, 403, 200)),
     ("POST", "/admin/handoffs/<int:handoff_id>/<any(claim, resolve):action>", "/admin/handoffs/{handoff}/claim",
      (LOGIN, 302, 302)),
+    ("POST", "/admin/conversations/<conversation_id>/reply", "/admin/conversations/{conversation}/reply",
+     (LOGIN, 302, 302)),
+    ("POST", "/admin/handoffs/<int:handoff_id>/assign", "/admin/handoffs/{handoff}/assign", (LOGIN, 403, 302)),
     ("POST", "/admin/conversations/<conversation_id>/tags", "/admin/conversations/{conversation}/tags",
      (LOGIN, 302, 302)),
     ("POST", "/admin/conversations/<conversation_id>/tags/<tag>/remove",
@@ -124,12 +131,14 @@ def test_role_matrix_covers_every_console_route(app):
     rules = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")
              for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert rules == {(method, rule) for method, rule, _, _ in MATRIX}
-    assert len(MATRIX) * len(ROLES) == 75
+    assert len(MATRIX) * len(ROLES) == 90
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_role_matrix(app, staff, role):
     visitor = chat(app, "My email is quinn.harlow@example.net, is shipping free?", handoff=True)
+    assert visitor.client.post(f"/api/v1/conversations/{visitor.conversation_id}/contact",
+                               json={"email": "quinn.reply@example.net"}, headers=visitor.auth).status_code == 200
     db = database(app)
     from app.privacy import requests
     from app.privacy.scrubber import fingerprint
@@ -145,6 +154,9 @@ def test_role_matrix(app, staff, role):
                                  "reason": "email to privacy@, verified by reply"},
              "/admin/requests/{request}/complete": {"note": "export sent by email"},
              "/admin/requests/{request}/decide/{visitor}": {"decision": "confirmed"},
+             "/admin/handoffs/{handoff}/contact": {"reason": "customer asked us to write back"},
+             "/admin/conversations/{conversation}/reply": {"text": "Hello, this is the support team."},
+             "/admin/handoffs/{handoff}/assign": {"user_id": str(staff["admin"].id)},
              "/admin/conversations/{conversation}/tags": {"tag": "billing"},
              "/admin/users": {"email": "new.member@example.com", "role": "reviewer", "password": PASSWORD},
              "/admin/users/{other}/password": {"password": "quiet-copper-meadow-17"}}

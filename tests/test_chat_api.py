@@ -14,7 +14,7 @@ def test_new_session_returns_token_once_and_stores_only_its_hash(app, client):
     body = response.json
     assert len(body["visitor_token"]) >= 43  # 256 random bits, url-safe base64
     assert body["conversation_id"] and body["greeting"]
-    assert body["consent"] == {"transcripts": False, "analytics": False}
+    assert body["consent"] == {"transcripts": False, "analytics": False, "contact": False}
     db = connect(app.config["DB_PATH"], app.extensions["db_key"])
     stored = [r[0] for r in db.execute("SELECT token_hash FROM visitors")]
     assert stored == [token_hash(body["visitor_token"])]
@@ -32,7 +32,7 @@ def test_message_gets_an_answer_with_sources(visitor):
     response = visitor.say("How do I reset my password?")
     assert response.status_code == 200
     body = response.json
-    assert set(body) == {"answer", "sources", "confidence", "handoff_offered", "message_id"}
+    assert set(body) == {"answer", "sources", "confidence", "handoff_offered", "human_requested", "message_id"}
     assert body["sources"][0]["url"].endswith("/reset-password")
     assert body["sources"][0]["title"] == "Resetting your password"
     assert 0.45 <= body["confidence"] <= 1 and body["handoff_offered"] is False

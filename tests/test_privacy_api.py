@@ -20,10 +20,10 @@ def rows(app, sql, *args):
 
 
 def test_consent_defaults_to_nothing_and_changes_append_events(client, visitor):
-    assert client.get("/api/v1/consent", headers=visitor.auth).json == {"transcripts": False, "analytics": False}
+    assert client.get("/api/v1/consent", headers=visitor.auth).json == {"transcripts": False, "analytics": False, "contact": False}
     response = client.put("/api/v1/consent", json={"transcripts": True}, headers={
         **visitor.auth, "Origin": "https://shop.example"})
-    assert response.json == {"transcripts": True, "analytics": False}
+    assert response.json == {"transcripts": True, "analytics": False, "contact": False}
     visitor.consent(transcripts=True)  # no change, no event
     visitor.consent(transcripts=False, analytics=True)
     history = client.get("/api/v1/me/export", headers=visitor.auth).json["consent"]["history"]
@@ -43,7 +43,7 @@ def test_bad_consent_bodies_are_rejected_and_change_nothing(client, visitor, bod
                                                       "content_type": "application/x-www-form-urlencoded"}
     response = client.put("/api/v1/consent", headers=visitor.auth, **kwargs)
     assert response.status_code == status and response.json["error"]
-    assert client.get("/api/v1/consent", headers=visitor.auth).json == {"transcripts": False, "analytics": False}
+    assert client.get("/api/v1/consent", headers=visitor.auth).json == {"transcripts": False, "analytics": False, "contact": False}
 
 
 def test_without_consent_the_bot_answers_and_stores_nothing(app, visitor):
@@ -113,13 +113,21 @@ def test_feedback_without_consent_is_not_found(client, visitor):
     assert (response.status_code, response.json["error"]) == (404, "not_found")
 
 
-def test_handoff_opens_once_and_only_on_own_conversation(client, visitor):
+def test_handoff_needs_the_conversation_kept_and_opens_once_on_own_conversation(app, client, visitor):
     url = f"/api/v1/conversations/{visitor.conversation_id}/handoff"
-    first = client.post(url, headers=visitor.auth)
+    refused = client.post(url, headers=visitor.auth)
+    assert (refused.status_code, refused.json["error"]) == (409, "consent_required")
+    assert rows(app, "SELECT count(*) FROM handoffs") == [(0,)] and rows(app, "SELECT count(*) FROM consent_events") == [(0,)]
+    first = client.post(url, json={"grant_transcripts": True}, headers=visitor.auth)
     assert first.status_code == 201 and first.json["status"] == "open"
+    assert rows(app, "SELECT purpose, granted, source FROM consent_events") == [("transcripts", 1, "handoff")]
     again = client.post(url, headers=visitor.auth)
-    assert again.status_code == 200 and again.json["handoff_id"] == first.json["handoff_id"]
-    assert client.post(url, headers=Visitor(client).auth).status_code == 404
+    assert again.status_code == 200 and again.json["requested_at"] == first.json["requested_at"]
+    other = Visitor(client)
+    other.consent(transcripts=True)
+    assert client.post(url, headers=other.auth).status_code == 404
+    bad = client.post(url, json={"grant_transcripts": "yes"}, headers=visitor.auth)
+    assert (bad.status_code, bad.json["error"]) == (400, "invalid_request")
 
 
 def test_export_is_a_download_that_follows_the_published_schema(client, visitor, instance):
@@ -150,7 +158,8 @@ def test_erasure_removes_everything_and_kills_the_token(app, client, visitor):
     client.post(f"/api/v1/conversations/{visitor.conversation_id}/handoff", headers=visitor.auth)
     response = client.delete("/api/v1/me", headers=visitor.auth)
     assert response.json["deleted"] == {"visitor": 1, "conversations": 1, "messages": 2, "feedback": 1,
-                                        "handoffs": 1, "tags": 0, "consent_events": 1, "subject_keys": 1}
+                                        "handoffs": 1, "tags": 0, "consent_events": 1, "subject_keys": 1,
+                                        "contacts": 0}
     assert client.get("/api/v1/consent", headers=visitor.auth).status_code == 401
     assert client.delete("/api/v1/me", headers=visitor.auth).status_code == 401
     assert rows(app, "SELECT count(*) FROM messages") == [(2,)]  # the other visitor's turn

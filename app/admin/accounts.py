@@ -42,6 +42,7 @@ class User:
     role: str
     disabled: bool
     session_version: int
+    alias: str  # the name visitors see when this user answers them; never the email
 
 
 def check_password_policy(password: str, email: str = "") -> None:
@@ -54,21 +55,44 @@ def check_password_policy(password: str, email: str = "") -> None:
 
 
 def _user(row: sqlcipher3.Row | None) -> User | None:
-    return User(row["id"], row["email"], row["role"], bool(row["disabled"]), row["session_version"]) if row else None
+    if row is None:
+        return None
+    return User(row["id"], row["email"], row["role"], bool(row["disabled"]), row["session_version"], row["alias"])
 
 
-def create_user(db: sqlcipher3.Connection, email: str, role: str, password: str) -> User:
-    """Create an account; raises PasswordRejected or ValueError for a bad role or a taken email."""
+def check_alias(alias: str) -> str:
+    """Return the trimmed alias; ValueError unless it is 1–40 characters with no '@' (it is shown to
+    visitors, so it must not be an email address)."""
+    alias = " ".join(alias.split())
+    if not 1 <= len(alias) <= 40 or "@" in alias:
+        raise ValueError("the name shown to visitors must be 1–40 characters and not an email address")
+    return alias
+
+
+def create_user(db: sqlcipher3.Connection, email: str, role: str, password: str, alias: str = "") -> User:
+    """Create an account; raises PasswordRejected or ValueError for a bad role, alias or a taken email.
+
+    Without an alias the account is shown to visitors as "Agent <id>" until someone names it.
+    """
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     check_password_policy(password, email)
+    alias = check_alias(alias) if alias.strip() else ""
     try:
         with transaction(db):
-            db.execute("INSERT INTO admin_users (email, password_hash, role) VALUES (?, ?, ?)",
-                       (email.strip(), generate_password_hash(password, method=HASH_METHOD), role))
+            db.execute("INSERT INTO admin_users (email, password_hash, role, alias) VALUES (?, ?, ?, ?)",
+                       (email.strip(), generate_password_hash(password, method=HASH_METHOD), role, alias))
+            db.execute("UPDATE admin_users SET alias = 'Agent ' || id WHERE alias = ''")
     except sqlcipher3.IntegrityError:
         raise ValueError(f"an account for {email} already exists") from None
     return find_by_email(db, email)
+
+
+def set_alias(db: sqlcipher3.Connection, user_id: int, alias: str) -> None:
+    """Rename the account as visitors see it; ValueError for a bad alias."""
+    alias = check_alias(alias)
+    with transaction(db):
+        db.execute("UPDATE admin_users SET alias = ? WHERE id = ?", (alias, user_id))
 
 
 def find_by_email(db: sqlcipher3.Connection, email: str) -> User | None:

@@ -16,10 +16,12 @@ audit_cli = AppGroup("audit", help="Audit log commands.")
 @admin_cli.command("create")
 @click.option("--email", required=True, help="Login email of the new account.")
 @click.option("--role", type=click.Choice(accounts.ROLES), default="admin", show_default=True)
-def create_command(email: str, role: str) -> None:
+@click.option("--alias", default="", help="Name shown to visitors when this account answers them "
+              "(default: Agent <id>); never the email.")
+def create_command(email: str, role: str, alias: str) -> None:
     """Create a console account; the password is prompted for, or read from standard input."""
     try:
-        user = accounts.create_user(get_db(), email, role, read_secret("Password"))
+        user = accounts.create_user(get_db(), email, role, read_secret("Password"), alias)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"created {user.role} account {user.email}")

@@ -130,18 +130,6 @@ def handoff_queue(user: accounts.User, include_resolved: bool) -> list[handoffs.
     return handoffs.queue(db, include_resolved)
 
 
-HANDOFF_ACTIONS = {"claim": handoffs.claim, "resolve": handoffs.resolve}
-
-
-def act_on_handoff(user: accounts.User, handoff_id: int, action: str) -> bool:
-    """Claim or resolve a handoff and audit it; False if someone else claimed or closed it first."""
-    db = get_db()
-    done = HANDOFF_ACTIONS[action](db, handoff_id, user.id)
-    if done:
-        audit.record(db, f"user:{user.id}", f"{action}_handoff", f"handoff:{handoff_id}")
-    return done
-
-
 def audit_trail(page: int) -> tuple[list[dict[str, Any]], int | None, tuple[int, str] | None]:
     """Return one page of the audit log (newest first, actors by email), the first broken row and
     the head (newest id and hash)."""

@@ -9,8 +9,9 @@ import json
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.admin import console, knowledge, subject_requests, team
+from app.admin import console, desk, knowledge, subject_requests, team
 from app.admin.auth import require_admin
+from app.admin.routes import local_path
 
 bp = Blueprint("manage", __name__, url_prefix="/admin", template_folder="templates")
 bp.before_request(require_admin)
@@ -129,6 +130,18 @@ def user_change(user_id: int, action: str):
     except ValueError as error:
         flash(f"Not changed: {error}.")
     return redirect(url_for("manage.users"))
+
+
+@bp.post("/handoffs/<int:handoff_id>/assign")
+def handoff_assign(handoff_id: int):
+    user_id = request.form.get("user_id", "")
+    try:
+        done = user_id.isdigit() and desk.reassign(current_user.user, handoff_id, int(user_id))
+    except ValueError as error:
+        flash(f"Not reassigned: {error}")
+    else:
+        flash("Handoff reassigned." if done else "That handoff is already resolved.")
+    return redirect(local_path(request.form.get("next", ""), url_for("admin.handoffs")))
 
 
 @bp.post("/knowledge/rebuild")

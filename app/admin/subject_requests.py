@@ -96,7 +96,8 @@ def _mentions(visitor_id: int, fingerprint: str) -> list[dict[str, Any]]:
     """Return where the visitor typed the identifier: each conversation, placeholder and message."""
     db = get_db()
     return [{"conversation_id": m.conversation_id, "label": m.label,
-             "messages": transcripts.messages_mentioning(db, m.conversation_id, m.label) if m.label else []}
+             "messages": transcripts.messages_mentioning(db, m.conversation_id, m.label)
+             if m.label and m.label != subjects.CONTACT else [], "contact": m.label == subjects.CONTACT}
             for m in subjects.mentions_of(db, visitor_id, fingerprint)]
 
 

@@ -1,5 +1,5 @@
 """Managing the support team's accounts from the console (admins only): create, disable or
-re-enable, reset a password. Every change is a settings change and writes an audit entry.
+re-enable, reset a password, rename the alias visitors see. Every change writes an audit entry.
 """
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ def members() -> list[User]:
     return accounts.listing(get_db())
 
 
-def add(actor: User, email: str, role: str, password: str) -> User:
+def add(actor: User, email: str, role: str, password: str, alias: str = "") -> User:
     """Create an account; raises ValueError (or PasswordRejected) with a message for the form."""
     db = get_db()
-    user = accounts.create_user(db, email, role, password)
+    user = accounts.create_user(db, email, role, password, alias)
     audit.record(db, f"user:{actor.id}", "create_user", f"user:{user.id}", role)
     return user
 
@@ -38,3 +38,12 @@ def reset_password(actor: User, user_id: int, password: str) -> None:
     db = get_db()
     accounts.set_password(db, user_id, password)
     audit.record(db, f"user:{actor.id}", "reset_password", f"user:{user_id}")
+
+
+def rename(actor: User, user_id: int, alias: str) -> None:
+    """Change the name visitors see for an account; raises ValueError for the form."""
+    db = get_db()
+    if accounts.find(db, user_id) is None:
+        raise ValueError("no such account")
+    accounts.set_alias(db, user_id, alias)
+    audit.record(db, f"user:{actor.id}", "rename_user", f"user:{user_id}")

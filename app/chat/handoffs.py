@@ -1,7 +1,8 @@
 """The handoffs table: a visitor's request for a human, and the team's queue of them.
 
-A handoff is open until a console user claims it, then claimed until someone resolves it. Only
-one unresolved handoff exists per conversation; asking again returns the same one.
+A handoff is open until a console user claims it, then claimed until someone resolves it (or the
+visitor ends it). Only one unresolved handoff exists per conversation; asking again returns the
+same one. The first agent reply is timed, so the console can show how long visitors wait.
 """
 from __future__ import annotations
 
@@ -20,9 +21,14 @@ class Handoff:
     conversation_id: str
     status: str
     created_at: str
-    claimed_by: str | None
+    claimed_by: str | None  # the claimer's email: for the console only, never shown to a visitor
     claimed_at: str | None
     resolved_at: str | None
+    claimed_by_id: int | None = None
+    agent: str | None = None  # the claimer's alias: what the visitor sees
+    first_reply_at: str | None = None
+    waiting_seconds: float | None = None  # request → first reply, or → now while nobody has replied
+    ended_by_visitor: bool = False
 
 
 def request(db: sqlcipher3.Connection, conversation_id: str) -> tuple[int, bool]:
@@ -37,20 +43,39 @@ def request(db: sqlcipher3.Connection, conversation_id: str) -> tuple[int, bool]
 
 
 _SELECT = ("SELECT h.id, h.conversation_id, h.status, h.created_at, u.email AS claimed_by, h.claimed_at, "
-           "h.resolved_at FROM handoffs h LEFT JOIN admin_users u ON u.id = h.claimed_by")
+           "h.resolved_at, h.claimed_by AS claimed_by_id, u.alias AS agent, h.first_reply_at, "
+           "(julianday(coalesce(h.first_reply_at, h.resolved_at, 'now')) - julianday(h.created_at)) * 86400 "
+           "AS waiting_seconds, h.ended_by_visitor FROM handoffs h LEFT JOIN admin_users u ON u.id = h.claimed_by")
+
+
+def _handoff(row: sqlcipher3.Row) -> Handoff:
+    return Handoff(**{**dict(row), "ended_by_visitor": bool(row["ended_by_visitor"])})
 
 
 def queue(db: sqlcipher3.Connection, include_resolved: bool = False, limit: int = 200) -> list[Handoff]:
     """Return handoffs, unresolved ones first and waiting longest on top; resolved ones only if asked."""
     rows = db.execute(f"{_SELECT} WHERE ? OR h.status != 'resolved' "
                       "ORDER BY h.status = 'resolved', h.created_at LIMIT ?", (int(include_resolved), limit))
-    return [Handoff(**dict(row)) for row in rows]
+    return [_handoff(row) for row in rows]
+
+
+def find(db: sqlcipher3.Connection, handoff_id: int) -> Handoff | None:
+    """Return one handoff by id."""
+    row = db.execute(f"{_SELECT} WHERE h.id = ?", (handoff_id,)).fetchone()
+    return _handoff(row) if row else None
 
 
 def of_conversation(db: sqlcipher3.Connection, conversation_id: str) -> list[Handoff]:
     """Return a conversation's handoffs, oldest first."""
     rows = db.execute(f"{_SELECT} WHERE h.conversation_id = ? ORDER BY h.id", (conversation_id,))
-    return [Handoff(**dict(row)) for row in rows]
+    return [_handoff(row) for row in rows]
+
+
+def latest(db: sqlcipher3.Connection, conversation_id: str) -> Handoff | None:
+    """Return the conversation's newest handoff, if any."""
+    row = db.execute(f"{_SELECT} WHERE h.conversation_id = ? ORDER BY h.id DESC LIMIT 1",
+                     (conversation_id,)).fetchone()
+    return _handoff(row) if row else None
 
 
 def count_waiting(db: sqlcipher3.Connection) -> int:
@@ -65,9 +90,31 @@ def claim(db: sqlcipher3.Connection, handoff_id: int, user_id: int) -> bool:
                           "WHERE id = ? AND status = 'open'", (user_id, handoff_id)).rowcount == 1
 
 
-def resolve(db: sqlcipher3.Connection, handoff_id: int, user_id: int) -> bool:
-    """Close an unresolved handoff; False if it was already resolved."""
+def reassign(db: sqlcipher3.Connection, handoff_id: int, user_id: int) -> bool:
+    """Give an unresolved handoff to another team member; False if it is resolved."""
+    with transaction(db):
+        return db.execute(f"UPDATE handoffs SET status = 'claimed', claimed_by = ?, claimed_at = {_NOW} "
+                          "WHERE id = ? AND status != 'resolved'", (user_id, handoff_id)).rowcount == 1
+
+
+def resolve(db: sqlcipher3.Connection, handoff_id: int, user_id: int | None) -> bool:
+    """Close an unresolved handoff (user_id None: the visitor ended it); False if already resolved."""
     with transaction(db):
         return db.execute(f"UPDATE handoffs SET status = 'resolved', resolved_by = ?, resolved_at = {_NOW}, "
-                          f"claimed_by = coalesce(claimed_by, ?), claimed_at = coalesce(claimed_at, {_NOW}) "
-                          "WHERE id = ? AND status != 'resolved'", (user_id, user_id, handoff_id)).rowcount == 1
+                          f"claimed_by = coalesce(claimed_by, ?), claimed_at = coalesce(claimed_at, {_NOW}), "
+                          "ended_by_visitor = ? IS NULL WHERE id = ? AND status != 'resolved'",
+                          (user_id, user_id, user_id, handoff_id)).rowcount == 1
+
+
+def note_reply(db: sqlcipher3.Connection, handoff_id: int) -> None:
+    """Record the first agent reply's time (later replies leave it alone); call in the caller's transaction."""
+    db.execute(f"UPDATE handoffs SET first_reply_at = coalesce(first_reply_at, {_NOW}) WHERE id = ?",
+               (handoff_id,))
+
+
+def waiting_times(db: sqlcipher3.Connection, days: int) -> list[float]:
+    """Return seconds from request to first agent reply for handoffs asked for in the last days."""
+    rows = db.execute("SELECT (julianday(first_reply_at) - julianday(created_at)) * 86400 FROM handoffs "
+                      "WHERE first_reply_at IS NOT NULL AND created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) "
+                      "ORDER BY 1", (f"-{days} days",))
+    return [row[0] for row in rows]

@@ -11,12 +11,16 @@ import numpy as np
 
 from app.chat import transcripts
 from app.chat.answer import Answer, Source, compose
+from app.chat.intents import wants_human
 from app.db import get_db, transaction
 from app.privacy import consent, subjects
 from app.privacy.scrubber import Placeholders, Scrubber
 from app.retrieval.embedder import Embedder
 from app.retrieval.live import LiveIndex
 from app.retrieval.search import best_passage, rank
+
+HUMAN_REQUESTED = "Of course — I'll ask a person from our support team to join this conversation."
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -26,6 +30,7 @@ class Reply:
     handoff_offered: bool
     message_id: str
     stored: bool
+    human_requested: bool = False  # the visitor asked for a person: the widget starts the handoff
 
 
 @dataclass(frozen=True)
@@ -54,15 +59,19 @@ class Pipeline:
         keep = consent.current(db, conversation.visitor_id)["transcripts"]
         placeholders = Placeholders(*transcripts.placeholders(db, conversation.id)) if keep else None
         scrubbed = self.scrubber.scrub(text, placeholders)
-        answer, vector = self._answer(scrubbed.text)
+        if wants_human(scrubbed.text):  # a request for a person, not a question for the articles
+            answer, vector = Answer(HUMAN_REQUESTED, (), 1.0, False), None
+        else:
+            answer, vector = self._answer(scrubbed.text)
         message_id = transcripts.new_id()
         if keep:
             turn = transcripts.StoredTurn(scrubbed.text, answer.text, [asdict(s) for s in answer.sources],
-                                          answer.confidence, answer.handoff_offered, vector.tobytes())
+                                          answer.confidence, answer.handoff_offered,
+                                          None if vector is None else vector.tobytes())
             mentions = [subjects.Mention(f.entity_type, f.fingerprint, conversation.id, f.placeholder)
                         for f in scrubbed.entities if f.fingerprint]
             with transaction(db):
                 transcripts.append_turn(db, conversation.id, turn, message_id, placeholders.labels)
                 subjects.remember(db, conversation.visitor_id, mentions)
         return Reply(answer.text, answer.sources, answer.confidence, answer.handoff_offered,
-                     message_id, keep)
+                     message_id, keep, answer.text is HUMAN_REQUESTED)

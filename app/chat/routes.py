@@ -1,13 +1,14 @@
-"""Chat API under /api/v1: sessions, messages, feedback, handoff. Validate, call, shape JSON."""
+"""Chat API under /api/v1: sessions, messages, feedback, the live handoff. Validate, call, shape JSON."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 
 from app import limits
 from app.api import bearer_visitor, json_body
-from app.chat import sessions
+from app.chat import live_handoff, sessions
 from app.errors import ApiError
 
 bp = Blueprint("chat", __name__, url_prefix="/api/v1")
@@ -18,7 +19,7 @@ def create_session():
     json_body(required=False)
     session = sessions.start(bearer_visitor(optional=True))
     body = {"conversation_id": session.conversation.id, "consent": session.consent,
-            "greeting": sessions.GREETING}
+            "greeting": sessions.GREETING, "privacy_policy_url": current_app.config["PRIVACY_POLICY_URL"] or None}
     if session.token:
         body["visitor_token"] = session.token
     return jsonify(body), 201 if session.token else 200
@@ -50,16 +51,25 @@ def post_message(conversation_id: str):
     limits.charge_visitor(visitor.id)
     text = message_text(json_body())
     conversation = owned_conversation(conversation_id, visitor)
+    if live_handoff.agent_is_answering(conversation):  # a person answers: the bot stays silent
+        return jsonify(answer=None, confidence=None, sources=[], handoff_offered=False, human_requested=False,
+                       message_id=live_handoff.relay(conversation, text),
+                       handoff=asdict(live_handoff.state(conversation)))
     reply = current_app.extensions["pipeline"].turn(conversation, text)
     return jsonify(answer=reply.answer, confidence=reply.confidence,
                    sources=[{"title": s.title, "url": s.url} for s in reply.sources],
-                   handoff_offered=reply.handoff_offered, message_id=reply.message_id)
+                   handoff_offered=reply.handoff_offered, human_requested=reply.human_requested,
+                   message_id=reply.message_id)
 
 
 @bp.get("/conversations/<conversation_id>/messages")
 def get_messages(conversation_id: str):
-    conversation = owned_conversation(conversation_id)
-    return jsonify(conversation_id=conversation.id, messages=sessions.history(conversation))
+    visitor = bearer_visitor()
+    limits.charge_poll(visitor.id)
+    conversation = owned_conversation(conversation_id, visitor)
+    after = request.args.get("after") or None
+    return jsonify(conversation_id=conversation.id, messages=sessions.history(conversation, after),
+                   handoff=asdict(live_handoff.state(conversation)))
 
 
 @bp.post("/messages/<message_id>/feedback")
@@ -76,6 +86,32 @@ def post_feedback(message_id: str):
 
 @bp.post("/conversations/<conversation_id>/handoff")
 def post_handoff(conversation_id: str):
-    conversation = owned_conversation(conversation_id)
-    handoff_id, created = sessions.request_handoff(conversation)
-    return jsonify(handoff_id=handoff_id, status="open"), 201 if created else 200
+    visitor = bearer_visitor()
+    grant = json_body(required=False).get("grant_transcripts", False)
+    if not isinstance(grant, bool):
+        raise ApiError("invalid_request", "`grant_transcripts` must be true or false.")
+    conversation = owned_conversation(conversation_id, visitor)
+    try:
+        handoff, created = live_handoff.ask(conversation, grant)
+    except live_handoff.ConsentRequired:
+        raise ApiError("consent_required") from None
+    return jsonify(asdict(handoff)), 201 if created else 200
+
+
+@bp.post("/conversations/<conversation_id>/handoff/end")
+def end_handoff(conversation_id: str):
+    return jsonify(asdict(live_handoff.end(owned_conversation(conversation_id))))
+
+
+@bp.post("/conversations/<conversation_id>/contact")
+def leave_contact(conversation_id: str):
+    visitor = bearer_visitor()
+    email = json_body().get("email")
+    if not isinstance(email, str):
+        raise ApiError("invalid_request", "`email` must be a string.")
+    conversation = owned_conversation(conversation_id, visitor)
+    try:
+        return jsonify(asdict(live_handoff.leave_contact(conversation, email)))
+    except live_handoff.ContactRefused as refused:
+        open_handoff = live_handoff.state(conversation).status == "open"
+        raise ApiError("invalid_request" if open_handoff else "handoff_not_open", str(refused)) from None

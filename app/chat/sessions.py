@@ -1,11 +1,11 @@
 """Visitor sessions: start or resume one, resolve a bearer token, and the visitor's own actions
-on a conversation (feedback, handoff). Use-case layer between the routes and the tables.
+on a conversation (feedback, history). Use-case layer between the routes and the tables.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.chat import handoffs, transcripts, visitors
+from app.chat import transcripts, visitors
 from app.db import get_db
 from app.privacy import consent
 
@@ -50,11 +50,7 @@ def rate(visitor: Visitor, message_id: str, rating: str) -> bool:
     return transcripts.rate(get_db(), message_id, visitor.id, rating)
 
 
-def request_handoff(conversation: transcripts.Conversation) -> tuple[int, bool]:
-    """Ask for a human on this conversation; it appears in the console's handoff queue."""
-    return handoffs.request(get_db(), conversation.id)
-
-
-def history(conversation: transcripts.Conversation) -> list[dict]:
-    """Return the conversation's stored messages (none unless transcripts were consented)."""
-    return transcripts.messages_of(get_db(), conversation.id)
+def history(conversation: transcripts.Conversation, after: str | None = None) -> list[dict]:
+    """Return the conversation's stored messages (none unless transcripts were consented); with
+    `after`, only those stored after that message (what a polling widget has not seen yet)."""
+    return transcripts.messages_of(get_db(), conversation.id, after)

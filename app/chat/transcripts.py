@@ -90,6 +90,11 @@ def append_turn(db: sqlcipher3.Connection, conversation_id: str, turn: StoredTur
                "handoff_offered) VALUES (?, ?, 'bot', ?, ?, ?, ?)",
                (message_id, conversation_id, turn.answer, json.dumps(turn.sources), turn.confidence,
                 int(turn.handoff_offered)))
+    remember_placeholders(db, conversation_id, labels)
+
+
+def remember_placeholders(db: sqlcipher3.Connection, conversation_id: str, labels: dict[str, str]) -> None:
+    """Keep the conversation's HMAC → placeholder labels (call inside the caller's transaction)."""
     db.executemany("INSERT OR IGNORE INTO placeholders (conversation_id, fingerprint, label) "
                    "VALUES (?, ?, ?)", [(conversation_id, f, label) for f, label in labels.items()])
 
@@ -107,14 +112,30 @@ def rate(db: sqlcipher3.Connection, message_id: str, visitor_id: int, rating: st
     return owned is not None
 
 
-def messages_of(db: sqlcipher3.Connection, conversation_id: str) -> list[dict[str, Any]]:
-    """Return a conversation's stored messages with their feedback, oldest first."""
-    return [{"id": m["id"], "role": m["role"], "text": m["text"], "sources": json.loads(m["sources"]),
-             "confidence": m["confidence"], "handoff_offered": bool(m["handoff_offered"]),
-             "feedback": m["rating"], "created_at": m["created_at"]}
-            for m in db.execute("SELECT m.*, f.rating FROM messages m LEFT JOIN feedback f "
-                                "ON f.message_id = m.id WHERE m.conversation_id = ? "
-                                "ORDER BY m.created_at, m.rowid", (conversation_id,))]
+def _message(m: sqlcipher3.Row) -> dict[str, Any]:
+    return {"id": m["id"], "role": m["role"], "text": m["text"], "sources": json.loads(m["sources"]),
+            "confidence": m["confidence"], "handoff_offered": bool(m["handoff_offered"]),
+            "feedback": m["rating"], "author": m["author"], "created_at": m["created_at"]}
+
+
+def messages_of(db: sqlcipher3.Connection, conversation_id: str, after: str | None = None) -> list[dict[str, Any]]:
+    """Return a conversation's stored messages with their feedback, oldest first; with `after`, only
+    those stored after that message (all of them if it is not in the conversation)."""
+    rows = db.execute("SELECT m.*, f.rating FROM messages m LEFT JOIN feedback f ON f.message_id = m.id "
+                      "WHERE m.conversation_id = :conversation AND m.rowid > coalesce((SELECT rowid FROM messages "
+                      "WHERE id = :after AND conversation_id = :conversation), 0) ORDER BY m.rowid",
+                      {"conversation": conversation_id, "after": after})
+    return [_message(m) for m in rows]
+
+
+def append_message(db: sqlcipher3.Connection, conversation_id: str, role: str, text: str,
+                   author: str | None = None) -> str:
+    """Store one visitor, agent or notice message (scrubbed by the caller) in the caller's transaction;
+    return its id."""
+    message_id = new_id()
+    db.execute("INSERT INTO messages (id, conversation_id, role, text, author) VALUES (?, ?, ?, ?, ?)",
+               (message_id, conversation_id, role, text, author))
+    return message_id
 
 
 def messages_mentioning(db: sqlcipher3.Connection, conversation_id: str, label: str) -> list[dict[str, Any]]:
@@ -132,7 +153,8 @@ def export_conversations(db: sqlcipher3.Connection, visitor_id: int) -> list[dic
         conversations.append({"id": conv["id"], "created_at": conv["created_at"],
                               "messages": messages_of(db, conv["id"]),
                               "handoffs": [{"status": h.status, "created_at": h.created_at,
-                                            "resolved_at": h.resolved_at}
+                                            "resolved_at": h.resolved_at, "agent": h.agent,
+                                            "first_reply_at": h.first_reply_at}
                                            for h in handoffs.of_conversation(db, conv["id"])],
                               "tags": tags.of_conversation(db, conv["id"])})
     return conversations

@@ -11,7 +11,7 @@ import sqlcipher3
 
 from app.db import transaction
 
-PURPOSES = ("transcripts", "analytics")
+PURPOSES = ("transcripts", "analytics", "contact")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from app.chat import transcripts, visitors
 from app.db import get_db
-from app.privacy import consent, subjects
+from app.privacy import consent, contacts, subjects
 
 SCHEMA_PATH = Path(__file__).with_name("export.schema.json")
 FORMAT = "quietdesk-export/1"
@@ -33,6 +33,7 @@ def export_visitor(visitor: visitors.Visitor) -> dict[str, Any]:
                     "history": [asdict(e) for e in consent.history(db, visitor.id)]},
         "conversations": transcripts.export_conversations(db, visitor.id),
         "subject_keys": subjects.keys_of(db, visitor.id),
+        "contacts": [{"email": c.email, "created_at": c.created_at} for c in contacts.of_visitor(db, visitor.id)],
     }
 
 
@@ -47,7 +48,7 @@ def erase_visitor(visitor: visitors.Visitor) -> dict[str, int]:
               "handoffs": sum(len(c["handoffs"]) for c in conversations),
               "tags": sum(len(c["tags"]) for c in conversations),
               "consent_events": len(held["consent"]["history"]),
-              "subject_keys": len(held["subject_keys"])}
+              "subject_keys": len(held["subject_keys"]), "contacts": len(held["contacts"])}
     visitors.delete_visitor(db, visitor.id)
     # Move the secure-deleted pages out of the write-ahead log into the main file now.
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 import sqlcipher3
 
 
+CONTACT = "contact address"  # the label of an address left for a reply (it is in no message)
+
+
 @dataclass(frozen=True)
 class Mention:
     """One identifier as a visitor typed it: its kind and keyed hash, where, and as which placeholder."""
