@@ -14,6 +14,7 @@ from app.config import ConfigError
 from app.db import DatabaseKeyError, SchemaError, get_db, migrate_app
 from app.engines import ensure_index
 from app.evaluation import eval_cli
+from app.handoff_bench import bench_handoff
 from app.privacy.retention import purge
 from app.retrieval.articles import ArticleError
 from app.retrieval.embedder import ModelError
@@ -56,6 +57,7 @@ def cli() -> None:
 
 
 cli.add_command(make_command(_create_app, _prepare))
+bench_cli.add_command(bench_handoff)
 cli.add_command(bench_cli)
 cli.add_command(eval_cli)
 

@@ -18,7 +18,7 @@ from typing import Callable
 from flask import Flask, Response, g, request
 from gunicorn.glogging import Logger as GunicornLogger
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"  # the pid tells workers apart
 requests_log = logging.getLogger("quietdesk.requests")
 WITHHELD = "[log record withheld: it was emitted while scrubbing another record]"
 

@@ -119,7 +119,7 @@ MATRIX = [
     ("POST", "/admin/requests/<int:request_id>/<any(erase, complete, reject):action>",
      "/admin/requests/{request}/complete", (LOGIN, 403, 302)),
     ("POST", "/admin/users", "/admin/users", (LOGIN, 403, 302)),
-    ("POST", "/admin/users/<int:user_id>/<any(disable, enable, password):action>", "/admin/users/{other}/password",
+    ("POST", "/admin/users/<int:user_id>/<any(disable, enable, password, alias):action>", "/admin/users/{other}/password",
      (LOGIN, 403, 302)),
     ("POST", "/admin/knowledge/rebuild", "/admin/knowledge/rebuild", (LOGIN, 403, 302)),
     ("POST", "/admin/logout", "/admin/logout", (LOGIN, LOGIN, LOGIN)),  # signed out, back to the sign-in page
@@ -451,11 +451,17 @@ def test_admin_manages_users(app, staff):
     admin = Console(app, "lead@example.com")
     weak = admin.post("/admin/users", {"email": "new@example.com", "role": "reviewer", "password": "short"})
     assert weak.status_code == 400 and "at least 12 characters" in weak.get_data(as_text=True)
+    mailish = admin.post("/admin/users", {"email": "new@example.com", "role": "reviewer", "password": PASSWORD,
+                                          "alias": "new@example.com"})
+    assert mailish.status_code == 400 and "not an email address" in mailish.get_data(as_text=True)
     assert admin.post("/admin/users", {"email": "new@example.com", "role": "reviewer",
-                                       "password": PASSWORD}).status_code == 302
+                                       "password": PASSWORD, "alias": "Kim"}).status_code == 302
     newcomer = Console(app, "new@example.com")
     assert newcomer.get("/admin/").status_code == 200
     new_id = accounts.find_by_email(database(app), "new@example.com").id
+    assert accounts.find(database(app), new_id).alias == "Kim"
+    admin.post(f"/admin/users/{new_id}/alias", {"alias": "Kim from Support"})
+    assert "Kim from Support" in admin.text("/admin/users")
     admin.post(f"/admin/users/{new_id}/password", {"password": "quiet-copper-meadow-17"})
     assert newcomer.get("/admin/").status_code == 302  # the reset ended the old session
     assert newcomer.post("/admin/login", {"email": "new@example.com", "password": "quiet-copper-meadow-17"}
@@ -468,7 +474,7 @@ def test_admin_manages_users(app, staff):
     assert "last enabled admin cannot be disabled" in refused and admin.get("/admin/").status_code == 200
     actions = [(e.action, e.subject) for e in audit.entries(database(app))]
     assert {("create_user", f"user:{new_id}"), ("reset_password", f"user:{new_id}"),
-            ("disable_user", f"user:{new_id}")} <= set(actions)
+            ("disable_user", f"user:{new_id}"), ("rename_user", f"user:{new_id}")} <= set(actions)
 
 
 def test_audit_log_page_names_actors_and_reports_tampering(app, staff):

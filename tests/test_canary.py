@@ -20,6 +20,7 @@ CANARIES = {
     "card": "4539 5787 6362 1486",
     "iban": "DE44 5001 0517 5407 3249 31",
     "address": "742 Evergreen Terrace, Springfield, IL 62704",
+    "contact": "q.vandermolen.reply.5520@example.net",  # left for a reply: kept, but only encrypted
 }
 
 
@@ -70,6 +71,11 @@ def test_canaries_never_reach_disk_or_logs_and_erasure_leaves_nothing(served):
                  f"Please refund to card {c['card']} or IBAN {c['iban']}.",
                  f"Ship it to {c['address']} please. Thanks, {c['name']}"):
         assert call(url, {"text": text}, token)[0] == 200
+    # A person is asked for and, with nobody answering yet, an address left for a reply: the one
+    # original identifier Quietdesk keeps, so it must exist only inside the encrypted file.
+    assert call(f"{base}/api/v1/conversations/{conversation}/handoff", {}, token)[0] == 201
+    assert call(f"{base}/api/v1/conversations/{conversation}/contact", {"email": c["contact"]}, token)[0] == 200
+    assert call(url, {"text": f"My number again: {c['phone']}"}, token)[0] == 200
     # A query string and requests that fail must not leak either.
     call(f"{base}/api/v1/health?email={c['email']}&name={c['name'].replace(' ', '+')}")
     assert call(url, raw=f'{{"text": "{c["email"]}" oops'.encode(), token=token)[0] == 400
@@ -79,7 +85,8 @@ def test_canaries_never_reach_disk_or_logs_and_erasure_leaves_nothing(served):
     db = reader(instance / "quietdesk.db")
     visitor_texts = [r[0] for r in db.execute("SELECT text FROM messages WHERE conversation_id = ? AND "
                                               "role = 'visitor'", (conversation,))]
-    assert len(visitor_texts) == 3 and "<EMAIL_ADDRESS_1>" in visitor_texts[0]
+    assert len(visitor_texts) == 4 and "<EMAIL_ADDRESS_1>" in visitor_texts[0]
+    assert [r[0] for r in db.execute("SELECT email FROM contacts")] == [c["contact"]]  # readable only with the key
     with pytest.raises(apsw.NotADBError):
         list(reader(instance / "quietdesk.db", key=None).execute("SELECT count(*) FROM messages"))
     with pytest.raises(apsw.NotADBError):
@@ -87,13 +94,14 @@ def test_canaries_never_reach_disk_or_logs_and_erasure_leaves_nothing(served):
 
     assert_no_canary_anywhere(instance, log_path)
     status, erased = call(base + "/api/v1/me", token=token, method="DELETE")
-    assert status == 200 and erased["deleted"]["messages"] == 6
+    assert status == 200 and erased["deleted"]["messages"] == 8 and erased["deleted"]["contacts"] == 1
 
     db = reader(instance / "quietdesk.db")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert list(db.execute("SELECT count(*) FROM conversations WHERE id = ?", (conversation,))) == [(0,)]
     assert list(db.execute("SELECT count(*) FROM messages WHERE conversation_id = ?", (conversation,))) == [(0,)]
     assert list(db.execute("SELECT count(*) FROM subject_keys")) == [(0,)]
+    assert list(db.execute("SELECT count(*) FROM contacts")) == [(0,)]
     assert list(db.execute("SELECT count(*) FROM messages WHERE conversation_id = ?",
                            (other["conversation_id"],))) == [(2,)]
     ours = connect(instance / "quietdesk.db", raw_key(instance / "quietdesk.db", PASSPHRASE))

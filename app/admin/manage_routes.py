@@ -110,18 +110,22 @@ def users():
 @bp.post("/users")
 def user_create():
     try:
-        team.add(current_user.user, _field("email", 254), _field("role"), request.form.get("password", ""))
+        team.add(current_user.user, _field("email", 254), _field("role"), request.form.get("password", ""),
+                 _field("alias", 40))
         flash("Account created.")
     except ValueError as error:
         return render_template("admin/users.html", users=team.members(), roles=team.ROLES, error=str(error),
-                               email=_field("email", 254)), 400
+                               email=_field("email", 254), alias=_field("alias", 40)), 400
     return redirect(url_for("manage.users"))
 
 
-@bp.post("/users/<int:user_id>/<any(disable, enable, password):action>")
+@bp.post("/users/<int:user_id>/<any(disable, enable, password, alias):action>")
 def user_change(user_id: int, action: str):
     try:
-        if action == "password":
+        if action == "alias":
+            team.rename(current_user.user, user_id, _field("alias", 40))
+            flash("Renamed; visitors see the new name from now on.")
+        elif action == "password":
             team.reset_password(current_user.user, user_id, request.form.get("password", ""))
             flash("Password reset; that account's sessions have ended.")
         else:
