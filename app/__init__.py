@@ -38,7 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     widget.init_app(app)
     admin_cli.init_app(app)
     admin_auth.init_app(app)
-    for blueprint in (chat_routes.bp, privacy_routes.bp, health.bp, api.bp, admin_routes.bp,
-                      manage_routes.bp):
+    api.init_app(app)
+    for blueprint in (chat_routes.bp, privacy_routes.bp, health.bp, admin_routes.bp, manage_routes.bp):
         app.register_blueprint(blueprint)
     return app

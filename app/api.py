@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from app.chat import sessions
 from app.errors import ApiError
@@ -46,3 +46,17 @@ OPENAPI = Path(__file__).with_name("openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of the public API, for those who build their own front end."""
     return jsonify(json.loads(OPENAPI.read_text(encoding="utf-8")))
+
+
+def _headers(response: Response) -> Response:
+    # Every API answer may carry a visitor's data: never sniffed as another type, never cached.
+    if request.path.startswith("/api/"):
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the API's documentation route and its response headers."""
+    app.register_blueprint(bp)
+    app.after_request(_headers)

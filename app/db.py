@@ -49,7 +49,11 @@ def raw_key(path: Path, passphrase: str) -> str:
 
 
 def connect(path: Path, key: str) -> sqlcipher3.Connection:
-    """Open one connection: quiet SQLCipher logging, key, then the pragmas every connection needs."""
+    """Open one connection: quiet SQLCipher logging, key, then the pragmas every connection needs.
+
+    A new file is created 0600 first: SQLite gives its -wal and -shm files the database file's mode.
+    """
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     db = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
     db.execute("PRAGMA cipher_log_level = NONE")
     db.execute(f'PRAGMA key = "{key}"')

@@ -11,6 +11,8 @@ import logging
 from flask import Flask, Response, jsonify, make_response, render_template_string, request
 from werkzeug.exceptions import HTTPException
 
+from app.logs import Trusted, method_name
+
 log = logging.getLogger(__name__)
 
 # code → (HTTP status, default message). The README lists the same table.
@@ -75,8 +77,8 @@ def _handle_http(error: HTTPException):
 
 def _handle_unexpected(error: Exception):
     # The route pattern, never the path: a path is visitor-controlled text.
-    log.exception("unhandled error on %s %s", request.method,
-                  request.url_rule.rule if request.url_rule else "<no route>")
+    log.exception("unhandled error on %s %s", method_name(request.method),
+                  Trusted(request.url_rule.rule if request.url_rule else "<no route>"))
     return _render("internal_error", 500, CODES["internal_error"][1])
 
 

@@ -47,6 +47,8 @@ def make_command(create_app: Callable[..., Any], prepare: Callable[[Any], None])
         options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
                    "worker_class": buffering_worker(app.config["MAX_REQUEST_BYTES"]),
                    "timeout": 60, "accesslog": None, "errorlog": "-", "preload_app": False,
+                   # gunicorn 27 otherwise opens a control socket under $HOME that can stop or reload us.
+                   "control_socket_disable": True,
                    "logger_class": ScrubbedGunicornLogger}
         _Server(lambda: create_app({"BACKGROUND_PURGE": True}), options).run()
 

@@ -163,3 +163,10 @@ def test_widget_script_and_demo_page_are_served(client):
         assert b"innerHTML" not in script.data.replace(b"never innerHTML", b"")
     demo = client.get("/demo")
     assert demo.status_code == 200 and b'/widget.js"' in demo.data
+
+
+def test_every_api_answer_is_neither_sniffed_nor_cached(client, visitor):
+    for response in (visitor.say("Is shipping free?"), client.get("/api/v1/nope"),
+                     client.get("/api/v1/consent", headers=visitor.auth), client.get("/api/v1/health")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cache-Control"] == "no-store"

@@ -163,3 +163,14 @@ def test_migrations_link_old_subject_keys_and_retire_old_placeholder_hashes(tmp_
     assert [label for _, label in placeholders] == ["<DATE_OF_BIRTH_1>", "<EMAIL_ADDRESS_1>"]
     assert all(f.startswith("retired:") for f, _ in placeholders)
     assert len(conn.execute("SELECT placeholder_key FROM conversations").fetchone()[0]) == 32
+
+
+def test_database_and_its_journal_files_are_readable_by_the_owner_only(app, visitor):
+    """Issue 11 item 7: the database file was created 0644 inside the 0700 folder."""
+    held = db.connect(app.config["DB_PATH"], app.extensions["db_key"])  # keeps the -wal and -shm files
+    visitor.consent(transcripts=True)
+    visitor.say("Is shipping free?")
+    held.execute("SELECT count(*) FROM messages").fetchone()
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in Path(app.instance_path).glob("quietdesk.db*")}
+    held.close()
+    assert modes == {"quietdesk.db": "0o600", "quietdesk.db-wal": "0o600", "quietdesk.db-shm": "0o600"}

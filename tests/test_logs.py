@@ -8,7 +8,7 @@ import pytest
 from gunicorn.config import Config
 
 from app import create_app
-from app.logs import FILTER, ScrubbedGunicornLogger
+from app.logs import FILTER, ScrubbedGunicornLogger, Trusted
 
 EMAIL = "ottoline.quarry.77@example.net"
 
@@ -17,6 +17,7 @@ EMAIL = "ottoline.quarry.77@example.net"
 def log_output(app):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
+    handler.addFilter(FILTER)  # as on every handler the app configures
     logging.getLogger().addHandler(handler)
     yield stream
     logging.getLogger().removeHandler(handler)
@@ -92,3 +93,35 @@ def test_request_data_cannot_start_a_log_line_of_its_own(app, client, log_output
     assert any("ValueError: cannot handle x\\r\\n" in line for line in lines)  # escaped, on the same line
     assert not any(line.startswith(FORGED) or "\r" in line for line in lines)
     assert any(line.startswith("  File ") for line in lines)  # the traceback itself keeps its lines
+
+
+def test_the_servers_own_words_stay_readable_while_typed_data_is_scrubbed(app, client, log_output):
+    """Issue 11 item 6: `unhandled error on <ORGANIZATION_1>` and a mangled traceback were unreadable."""
+    @app.post("/api/v1/test-fail")
+    def fail():
+        raise ValueError(f"could not handle {EMAIL}")
+
+    client.post("/api/v1/test-fail")
+    logging.getLogger("app.admin.audit").info("audit head %d:%s", 7, Trusted("8012345678901234"))
+    logging.getLogger("gunicorn.test").info("Listening at: %s (%s)", "http://127.0.0.1:8000", 4242)
+    lines = log_output.getvalue().splitlines()
+    assert "unhandled error on POST /api/v1/test-fail" in lines
+    assert any(line.strip() == "rv = self.dispatch_request()" for line in lines)  # frames are not scrubbed
+    assert "ValueError: could not handle <EMAIL_ADDRESS_1>" in lines and EMAIL not in log_output.getvalue()
+    assert "audit head 7:8012345678901234" in lines and "Listening at: http://127.0.0.1:8000 (4242)" in lines
+    assert '"POST /api/v1/test-fail" 500 ' in log_output.getvalue()
+
+
+def test_third_party_chatter_is_dropped_unless_debugging(app, log_output):
+    from app.logs import FILTER
+    logging.getLogger("bm25s").setLevel(logging.DEBUG)
+    logging.getLogger("bm25s").debug("Building index from IDs objects")
+    logging.getLogger("bm25s").warning(f"odd input from {EMAIL}")
+    assert "Building index" not in log_output.getvalue()
+    assert "odd input from <EMAIL_ADDRESS" in log_output.getvalue() and EMAIL not in log_output.getvalue()
+    FILTER.verbose = True
+    try:
+        logging.getLogger("bm25s").debug("Building index from IDs objects")
+    finally:
+        FILTER.verbose = False
+    assert "Building index" in log_output.getvalue()

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 import sqlcipher3
 
 from app.db import transaction
+from app.logs import Trusted
 
 GENESIS = "0" * 64
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def record(db: sqlcipher3.Connection, actor: str, action: str, subject: str, det
         entry_id = db.execute("INSERT INTO audit_log (created_at, actor, action, subject, detail, prev_hash, "
                               "hash) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                               (created_at, actor, action, subject, detail, prev_hash, digest)).fetchall()[0][0]
-    log.info("audit head %d:%s", entry_id, digest[:16])
+    log.info("audit head %d:%s", entry_id, Trusted(digest[:16]))
 
 
 def entries(db: sqlcipher3.Connection, limit: int = 100, offset: int = 0) -> list[Entry]:
