@@ -15,6 +15,7 @@ from app.db import DatabaseKeyError, SchemaError, get_db, migrate_app
 from app.engines import ensure_index
 from app.evaluation import eval_cli
 from app.handoff_bench import bench_handoff
+from app.integrity import DatabaseDamaged, require_sound
 from app.privacy.retention import purge
 from app.retrieval.articles import ArticleError
 from app.retrieval.embedder import ModelError
@@ -23,7 +24,7 @@ from app.server import make_command
 
 # Failures that stop start-up with one clear line instead of a traceback.
 STARTUP_ERRORS = (ConfigError, DatabaseKeyError, SchemaError, ModelError, IndexLoadError, ArticleError,
-                  OSError)
+                  DatabaseDamaged, OSError)
 
 
 def _refuse_to_start(error: Exception) -> NoReturn:
@@ -40,8 +41,11 @@ def _create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _prepare(app: Flask) -> None:
-    """Before the server forks: migrate, purge expired data, build the index if articles changed."""
+    """Before the server forks: check the file, migrate, purge expired data, build the index if articles
+    changed."""
     try:
+        if app.config["DB_PATH"].exists():
+            require_sound(app.config["DB_PATH"], app.extensions["db_key"])
         migrate_app(app)
         with app.app_context():
             purge(get_db(), app.config["RETENTION_DAYS"], contact_days=app.config["CONTACT_RETENTION_DAYS"])

@@ -11,6 +11,7 @@ import logging
 from flask import Flask, Response, jsonify, make_response, render_template_string, request
 from werkzeug.exceptions import HTTPException
 
+from app import integrity
 from app.logs import Trusted, method_name
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def _handle_http(error: HTTPException):
 
 
 def _handle_unexpected(error: Exception):
+    integrity.note(error)  # a damaged database file makes /health say so
     # The route pattern, never the path: a path is visitor-controlled text.
     log.exception("unhandled error on %s %s", method_name(request.method),
                   Trusted(request.url_rule.rule if request.url_rule else "<no route>"))

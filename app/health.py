@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from app import integrity
 from app.db import get_db
 
 bp = Blueprint("health", __name__, url_prefix="/api/v1")
@@ -16,6 +17,8 @@ def health():
     except Exception:  # any failure means not ready; the reason goes to the log, not the client
         current_app.logger.exception("health check: database unavailable")
         checks["database"] = "unavailable"
+    if integrity.damaged():  # a request hit a damaged page since start-up
+        checks["database"] = "damaged"
     pipeline = current_app.extensions.get("pipeline")
     if pipeline is None:
         checks["index"] = checks["models"] = "not loaded"

@@ -1,0 +1,65 @@
+"""A damaged database is found by the operator, not by a visitor (issue 11 item 1): `db check`
+names the bad page, `serve` refuses to start on it, and /health says so once a request hits it."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from app.config import ROOT
+from app.db import connect
+from tests.conftest import Visitor
+
+PAGE = 4096
+
+
+def fill(app, visitors: int = 150) -> None:
+    db = connect(app.config["DB_PATH"], app.extensions["db_key"])
+    for number in range(visitors):
+        db.execute("INSERT INTO visitors (token_hash) VALUES (?)", (f"hash-{number:04d}-" * 8,))
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+def damage(path, page: int) -> None:
+    """Flip three bytes in the middle of a page (1-based page number, as SQLCipher names them)."""
+    with open(path, "r+b") as handle:
+        handle.seek((page - 1) * PAGE + 1500)
+        flipped = bytes(b ^ 0xFF for b in handle.read(3))
+        handle.seek((page - 1) * PAGE + 1500)
+        handle.write(flipped)
+
+
+def test_db_check_passes_a_sound_file_and_names_the_damaged_page(app, runner):
+    fill(app)
+    sound = runner.invoke(args=["db", "check"])
+    assert sound.exit_code == 0 and "integrity check ok" in sound.output
+    pages = app.config["DB_PATH"].stat().st_size // PAGE
+    damage(app.config["DB_PATH"], pages - 2)
+    broken = runner.invoke(args=["db", "check"])
+    assert broken.exit_code == 1 and f"HMAC verification failed for page {pages - 2}" in broken.output
+
+
+def test_serve_refuses_a_damaged_file_with_one_line(app, instance):
+    fill(app)
+    damage(app.config["DB_PATH"], app.config["DB_PATH"].stat().st_size // PAGE - 2)
+    env = {"QUIETDESK_INSTANCE": str(instance), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    started = subprocess.run([sys.executable, "run.py", "serve", "--port", "0"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    lines = [line for line in started.stderr.splitlines() if line.strip()]
+    assert started.returncode == 2
+    assert lines[-1].startswith("quietdesk: cannot start: ") and "damaged (HMAC verification failed" in lines[-1]
+    assert "Traceback" not in started.stderr
+
+
+def test_health_reports_a_database_damaged_while_serving(app, client):
+    fill(app, 300)
+    assert client.get("/api/v1/health").status_code == 200
+    db = connect(app.config["DB_PATH"], app.extensions["db_key"])
+    root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'visitors'").fetchone()[0]
+    db.close()
+    damage(app.config["DB_PATH"], root)  # every visitor lookup passes through this page
+    hit = client.post("/api/v1/sessions")
+    assert hit.status_code == 500 and hit.json["error"] == "internal_error"
+    assert "lost" not in hit.json["message"]  # no promise the server cannot know
+    health = client.get("/api/v1/health")
+    assert health.status_code == 503 and health.json["checks"]["database"] == "damaged"
