@@ -2,7 +2,8 @@
  * Optional data-* attributes: data-title, data-accent, data-greeting, data-position (right|left),
  * data-language (en|de). One IIFE, one global (window.Quietdesk), a Shadow DOM so the host page's
  * CSS cannot reach in, requests only to the origin this file was loaded from, and server text set
- * with textContent only — never innerHTML. */
+ * with textContent only — never innerHTML. While a person from the team is asked or answering
+ * (DESIGN §10) the widget polls for new messages every 2 s, slower while the tab is hidden. */
 (function () {
   "use strict";
   if (window.Quietdesk) return;
@@ -17,13 +18,25 @@
       consentIntro: "Before we start: may we keep this conversation? You can chat either way.",
       consentTranscripts: "Keep my conversation so the support team can review it (personal details are removed, kept 30 days)",
       consentAnalytics: "Count my visit in anonymous statistics",
+      consentCost: "If we don't keep your conversation you can still chat, but you can't rate answers and nobody from the team can follow up with you.",
+      policy: "Privacy policy",
       start: "Start chatting", placeholder: "Type your question…", send: "Send", input: "Your message",
       typing: "The assistant is typing…", sources: "Sources:", helpful: "Helpful", notHelpful: "Not helpful",
       thanks: "Thanks for the feedback.", human: "Talk to a human",
-      humanDone: "A member of our support team has been asked to join this conversation.",
-      download: "Download my data", remove: "Delete my data", privacy: "Privacy settings",
+      handoffAsk: "A person can only help if we keep this conversation (personal details are removed). Keep it and ask for a person?",
+      handoffYes: "Keep and ask for a person", handoffNo: "No thanks",
+      declined: "Okay — nothing was stored and nobody was asked.",
+      humanDone: "A member of our support team has been asked to join. You can keep asking me meanwhile.",
+      outside: "Our team is not available right now (support hours: {}).", outsideNow: "Our team is not available right now.",
+      noAnswer: "Nobody from the team is free right now.",
+      emailOffer: "Leave your email address and we'll reply to you there.", emailLabel: "Your email address",
+      emailBad: "Please enter an email address such as name@example.com.", emailClosed: "This request is no longer open.",
+      emailThanks: "Thanks — we'll reply to that address.",
+      end: "End conversation with the team", ended: "You ended the conversation with the team. The assistant answers again.",
+      closed: "{} closed this conversation.", closedAnon: "The conversation with the team has ended.", team: "Support team",
+      download: "Download my data", remove: "Delete my data", privacy: "Privacy settings", save: "Save", shut: "Close",
       confirmDelete: "Delete everything we hold about you, including this conversation? This cannot be undone.",
-      confirmYes: "Yes, delete", confirmNo: "Cancel", deleted: "Your data has been deleted.",
+      confirmYes: "Yes, delete", confirmNo: "Cancel", deleted: "Your data has been deleted.", fresh: "Start a new conversation",
       offline: "We couldn't reach the assistant. Check your connection.",
       busy: "Too many messages at once. Please wait a moment.", failed: "Something went wrong on our side.",
       retry: "Retry", you: "You", bot: "Assistant", saved: "Saved your privacy choices."
@@ -33,13 +46,26 @@
       consentIntro: "Bevor es losgeht: Dürfen wir dieses Gespräch speichern? Sie können so oder so chatten.",
       consentTranscripts: "Mein Gespräch speichern, damit das Support-Team es prüfen kann (persönliche Angaben werden entfernt, 30 Tage)",
       consentAnalytics: "Meinen Besuch in anonymen Statistiken zählen",
+      consentCost: "Wenn wir Ihr Gespräch nicht speichern, können Sie trotzdem chatten, aber keine Antworten bewerten, und niemand aus dem Team kann sich bei Ihnen melden.",
+      policy: "Datenschutzerklärung",
       start: "Chat beginnen", placeholder: "Ihre Frage…", send: "Senden", input: "Ihre Nachricht",
       typing: "Der Assistent schreibt…", sources: "Quellen:", helpful: "Hilfreich", notHelpful: "Nicht hilfreich",
       thanks: "Danke für Ihr Feedback.", human: "Mit einem Menschen sprechen",
-      humanDone: "Ein Mitglied unseres Support-Teams wurde gebeten, dieses Gespräch zu übernehmen.",
+      handoffAsk: "Ein Mensch kann nur helfen, wenn wir dieses Gespräch speichern (persönliche Angaben werden entfernt). Speichern und nach einem Menschen fragen?",
+      handoffYes: "Speichern und Menschen fragen", handoffNo: "Nein danke",
+      declined: "In Ordnung — nichts wurde gespeichert und niemand wurde gefragt.",
+      humanDone: "Ein Mitglied unseres Support-Teams wurde gebeten, dazuzukommen. Sie können mich in der Zwischenzeit weiter fragen.",
+      outside: "Unser Team ist gerade nicht erreichbar (Support-Zeiten: {}).", outsideNow: "Unser Team ist gerade nicht erreichbar.",
+      noAnswer: "Gerade ist niemand aus dem Team frei.",
+      emailOffer: "Hinterlassen Sie Ihre E-Mail-Adresse, dann antworten wir Ihnen dorthin.", emailLabel: "Ihre E-Mail-Adresse",
+      emailBad: "Bitte geben Sie eine E-Mail-Adresse wie name@example.com ein.", emailClosed: "Diese Anfrage ist nicht mehr offen.",
+      emailThanks: "Danke — wir antworten an diese Adresse.",
+      end: "Gespräch mit dem Team beenden", ended: "Sie haben das Gespräch mit dem Team beendet. Der Assistent antwortet wieder.",
+      closed: "{} hat dieses Gespräch beendet.", closedAnon: "Das Gespräch mit dem Team ist beendet.", team: "Support-Team",
       download: "Meine Daten herunterladen", remove: "Meine Daten löschen", privacy: "Datenschutz-Einstellungen",
+      save: "Speichern", shut: "Schließen",
       confirmDelete: "Alles löschen, was wir über Sie speichern, einschließlich dieses Gesprächs? Das kann nicht rückgängig gemacht werden.",
-      confirmYes: "Ja, löschen", confirmNo: "Abbrechen", deleted: "Ihre Daten wurden gelöscht.",
+      confirmYes: "Ja, löschen", confirmNo: "Abbrechen", deleted: "Ihre Daten wurden gelöscht.", fresh: "Neues Gespräch beginnen",
       offline: "Der Assistent ist nicht erreichbar. Bitte prüfen Sie Ihre Verbindung.",
       busy: "Zu viele Nachrichten auf einmal. Bitte warten Sie kurz.", failed: "Bei uns ist etwas schiefgelaufen.",
       retry: "Erneut versuchen", you: "Sie", bot: "Assistent", saved: "Ihre Datenschutz-Einstellungen wurden gespeichert."
@@ -49,26 +75,35 @@
   var T = STRINGS[lang] || STRINGS.en;
   var accent = /^#[0-9a-fA-F]{3,8}$/.test(data.accent || "") ? data.accent : "#1f5fbf";
   var left = data.position === "left";
+  // A short "yes" right after the bot offered a person accepts the offer (it is not a question).
+  var YES = /^\W*(yes|yeah|yep|sure|ok|okay|please|ja|jawohl|gerne|bitte|klar|ja bitte|yes please|ja gerne)\W*$/i;
 
-  var CSS = ":host{all:initial!important}*{box-sizing:border-box;letter-spacing:normal;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}" +
+  var CSS = ":host{all:initial!important}*{box-sizing:border-box;letter-spacing:normal;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}[hidden]{display:none!important}" +
     "svg{width:22px;height:22px;fill:currentColor;vertical-align:middle}.rate svg{width:16px;height:16px}" +
     ".launcher{position:fixed;bottom:20px;" + (left ? "left" : "right") + ":20px;z-index:2147483646;width:56px;height:56px;border-radius:50%;border:0;background:ACC;color:#fff;font-size:26px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.3)}" +
+    ".unread::after{content:'';position:absolute;top:2px;right:2px;width:14px;height:14px;border-radius:50%;background:#c00;border:2px solid #fff}" +
     ".panel{position:fixed;bottom:88px;" + (left ? "left" : "right") + ":20px;z-index:2147483647;width:370px;max-width:calc(100vw - 24px);height:560px;max-height:calc(100vh - 110px);background:#fff;color:#1a1a1a;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.3);display:flex;flex-direction:column;overflow:hidden;font-size:15px;line-height:1.45}" +
-    ".panel[hidden]{display:none}header{background:ACC;color:#fff;display:flex;align-items:center;gap:6px;padding:10px 12px}" +
+    "@media (max-width:480px){.panel{top:0;left:0;right:0;bottom:auto;width:100vw;max-width:none;height:100vh;height:100dvh;max-height:none;border-radius:0;box-shadow:none}}" +
+    "header{background:ACC;color:#fff;display:flex;align-items:center;gap:6px;padding:10px 12px}" +
     "header h2{flex:1;margin:0;font-size:16px;font-weight:600}header button{background:transparent;border:0;color:#fff;font-size:20px;width:36px;height:36px;border-radius:6px;cursor:pointer}" +
     "button:focus-visible,a:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
-    ".menu{border-bottom:1px solid #ddd;display:flex;flex-direction:column;padding:6px}.menu[hidden]{display:none}" +
+    ".menu{border-bottom:1px solid #ddd;display:flex;flex-direction:column;padding:6px}" +
     ".menu button,.act{background:#fff;border:1px solid #767676;color:#1a1a1a;border-radius:6px;padding:8px 10px;margin:3px 0;text-align:left;cursor:pointer;font-size:14px}" +
     ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:10px}" +
     ".msg{max-width:88%;padding:8px 11px;border-radius:10px;white-space:pre-wrap;word-wrap:break-word}" +
     ".visitor{align-self:flex-end;background:ACC;color:#fff}.bot{align-self:flex-start;background:#f0f2f5;color:#1a1a1a}" +
+    ".person{align-self:flex-start;max-width:88%;display:flex;flex-direction:column}.person .msg{max-width:none;background:#fff;border:2px solid ACC;border-top-left-radius:2px}" +
+    ".who{font-size:12px;font-weight:700;color:#333;margin:0 0 2px 4px}" +
     ".note{align-self:center;color:#444;font-size:13px;text-align:center}.error{color:#a00000}" +
-    ".sources{margin-top:6px;font-size:13px}.sources a{color:#0b4fa8;display:block}" +
-    ".rate{margin-top:6px;display:flex;gap:6px}.rate button{background:#fff;border:1px solid #767676;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:15px}" +
-    ".rate button[aria-pressed=true]{background:#dfe9f8;border-color:ACC}" +
-    ".consent{padding:12px;display:flex;flex-direction:column;gap:10px}.consent label{display:flex;gap:8px;align-items:flex-start}" +
+    ".sources{margin-top:6px;font-size:13px}.sources a,.sheet a,.consent a{color:#0b4fa8;display:block}" +
+    ".rate{margin-top:6px;display:flex;gap:6px;align-items:center}.rate button{background:#fff;border:1px solid #767676;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:15px}" +
+    ".rate button[aria-pressed=true]{background:#dfe9f8;border-color:ACC}.thanks{font-size:13px;color:#444}" +
+    ".box .act,.sheet .act{text-align:center}.box{background:#f7f7f7;border:1px solid #bbb;border-radius:8px;padding:10px;display:flex;flex-direction:column;gap:8px}.box p{margin:0}" +
+    ".box label{display:flex;flex-direction:column;gap:4px;font-size:14px}.box input{border:1px solid #767676;border-radius:6px;padding:8px;font-size:15px;color:#1a1a1a}" +
+    ".consent,.sheet{padding:12px;display:flex;flex-direction:column;gap:10px}.consent label,.sheet label{display:flex;gap:8px;align-items:flex-start}" +
+    ".sheet{flex:1;overflow-y:auto}.sheet h3{margin:0;font-size:16px}.small{font-size:13px;color:#444;margin:0}" +
     ".primary{background:ACC;color:#fff;border:0;border-radius:6px;padding:10px;font-size:15px;cursor:pointer}" +
-    "form{display:flex;gap:6px;border-top:1px solid #ddd;padding:8px}form[hidden]{display:none}" +
+    "form{display:flex;gap:6px;border-top:1px solid #ddd;padding:8px}" +
     "textarea{flex:1;resize:none;height:42px;border:1px solid #767676;border-radius:6px;padding:8px;font-size:15px;color:#1a1a1a}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}";
 
@@ -91,6 +126,7 @@
     if (text != null) node.textContent = text;
     return node;
   }
+  function fill(template, value) { return template.split("{}").join(value); }
 
   var host = el("div", { id: "quietdesk-widget" });
   var root = host.attachShadow({ mode: "open" });
@@ -104,6 +140,7 @@
   var menuButton = el("button", { type: "button", "aria-label": T.menu, "aria-expanded": "false" }, "⋮");
   var closeButton = el("button", { type: "button", "aria-label": T.close }, "×");
   var menu = el("div", { class: "menu", hidden: "" });
+  var sheet = el("div", { class: "sheet", role: "region", "aria-label": T.privacy, hidden: "" });
   var log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": T.title });
   var form = el("form", { hidden: "" });
   var inputLabel = el("label", { class: "sr", for: "qd-input" }, T.input);
@@ -111,16 +148,19 @@
   var send = el("button", { class: "primary", type: "submit" }, T.send);
   header.append(heading, menuButton, closeButton);
   form.append(inputLabel, input, send);
-  panel.append(header, menu, log, form);
+  panel.append(header, menu, sheet, log, form);
   root.append(style, launcher, panel);
 
   var state = load();
   var started = false;
+  var seen = {}; // ids of messages on screen, so a poll never shows one twice
+  var timer = 0, sending = 0, sent = 0, retried = false, offerPending = false;
 
   function load() {
     try { return JSON.parse(localStorage.getItem(STORE)) || {}; } catch (e) { return {}; }
   }
   function save() { localStorage.setItem(STORE, JSON.stringify(state)); }
+  function conv(path) { return "/conversations/" + encodeURIComponent(state.conversation) + path; }
 
   function call(method, path, body) {
     var headers = { "Content-Type": "application/json" };
@@ -136,10 +176,11 @@
       });
   }
 
+  function scroll() { log.scrollTop = log.scrollHeight; }
   function note(text, extra) {
     var node = el("div", { class: "note" + (extra ? " " + extra : "") }, text);
     log.append(node);
-    log.scrollTop = log.scrollHeight;
+    scroll();
     return node;
   }
 
@@ -156,11 +197,18 @@
   function safeUrl(url) {
     try { var parsed = new URL(url); return /^https?:$/.test(parsed.protocol) ? parsed.href : null; } catch (e) { return null; }
   }
+  function link(url, text, parent) {
+    if (!safeUrl(url)) return;
+    var a = el("a", { target: "_blank", rel: "noopener noreferrer" }, text);
+    a.href = safeUrl(url);
+    parent.append(a);
+  }
 
   function showVisitor(text) {
     var node = el("div", { class: "msg visitor" });
     node.append(el("span", { class: "sr" }, T.you + ": "), document.createTextNode(text));
     log.append(node);
+    scroll();
   }
 
   function showBot(reply) {
@@ -169,21 +217,37 @@
     var sources = (reply.sources || []).filter(function (s) { return safeUrl(s.url); });
     if (sources.length) {
       var list = el("div", { class: "sources" }, T.sources);
-      sources.forEach(function (s) {
-        var link = el("a", { target: "_blank", rel: "noopener noreferrer" }, s.title);
-        link.href = safeUrl(s.url);
-        list.append(link);
-      });
+      sources.forEach(function (s) { link(s.url, s.title, list); });
       node.append(list);
     }
     var id = reply.message_id || reply.id;
-    if (id && state.consent && state.consent.transcripts) node.append(rating(id, reply.feedback));
+    seen[id] = 1;
+    if (id && state.consent && state.consent.transcripts) node.append(rating(id, reply.feedback, node));
     if (reply.handoff_offered) node.append(humanButton());
     log.append(node);
-    log.scrollTop = log.scrollHeight;
+    scroll();
   }
 
-  function rating(id, current) {
+  /* A person from the team: their alias above the bubble, read out as "<alias>: ". */
+  function showAgent(message) {
+    var name = message.author || T.team;
+    var row = el("div", { class: "person" });
+    var bubble = el("div", { class: "msg agent" });
+    bubble.append(el("span", { class: "sr" }, name + ": "), document.createTextNode(message.text));
+    row.append(el("div", { class: "who", "aria-hidden": "true" }, name), bubble);
+    log.append(row);
+    scroll();
+  }
+
+  function render(message) {
+    seen[message.id] = 1;
+    if (message.role === "visitor") showVisitor(message.text);
+    else if (message.role === "agent") showAgent(message);
+    else if (message.role === "notice") note(message.text);
+    else showBot(message);
+  }
+
+  function rating(id, current, bubble) {
     var box = el("div", { class: "rate", role: "group", "aria-label": T.helpful + " / " + T.notHelpful });
     [["up", false, T.helpful], ["down", true, T.notHelpful]].forEach(function (r) {
       var b = el("button", { type: "button", "aria-label": r[2], "aria-pressed": String(current === r[0]), "data-rating": r[0] });
@@ -191,7 +255,9 @@
       b.addEventListener("click", function () {
         call("POST", "/messages/" + encodeURIComponent(id) + "/feedback", { rating: r[0] }).then(function () {
           box.querySelectorAll("button").forEach(function (x) { x.setAttribute("aria-pressed", String(x === b)); });
-          note(T.thanks);
+          // One thanks per answer, in place: no stacked lines, no jump to the bottom of the log.
+          (box.querySelector(".thanks") || box.appendChild(el("span", { class: "thanks", role: "status" }))).textContent = T.thanks;
+          if (r[0] === "down" && !bubble.querySelector(".human")) bubble.append(humanButton());
         }, function (e) { failure(e); });
       });
       box.append(b);
@@ -200,29 +266,153 @@
   }
 
   function humanButton() {
-    var b = el("button", { class: "act", type: "button" }, T.human);
+    var b = el("button", { class: "act human", type: "button" }, T.human);
     b.addEventListener("click", askHuman);
     return b;
   }
 
+  /* Ask for a person. That needs the conversation kept: without `transcripts` consent, one sentence
+   * asks for it first; "No thanks" sends nothing at all. */
   function askHuman() {
-    call("POST", "/conversations/" + encodeURIComponent(state.conversation) + "/handoff").then(function () {
-      note(T.humanDone);
-    }, function (e) { failure(e, askHuman); });
+    if (!state.conversation) return;
+    offerPending = false;
+    if (state.consent && state.consent.transcripts) return handoff(false);
+    var box = log.querySelector(".ask");
+    if (!box) {
+      box = el("div", { class: "box ask", role: "group", "aria-label": T.human });
+      var yes = el("button", { class: "primary", type: "button" }, T.handoffYes);
+      var no = el("button", { class: "act", type: "button" }, T.handoffNo);
+      yes.addEventListener("click", function () { box.remove(); handoff(true); });
+      no.addEventListener("click", function () { box.remove(); note(T.declined); input.focus(); });
+      box.append(el("p", null, T.handoffAsk), yes, no);
+    }
+    log.append(box); // one offer at a time, always the newest thing in the log
+    scroll();
+    box.querySelector("button").focus();
   }
+
+  function handoff(grant) {
+    call("POST", conv("/handoff"), grant ? { grant_transcripts: true } : null).then(function (status) {
+      if (grant) state.consent = Object.assign({}, state.consent, { transcripts: true });
+      if (status.nobody_around) nobody(status, true);
+      else if (status.status === "open") note(T.humanDone);
+      track(status, false);
+    }, function (e) {
+      if (e.message === "consent_required") { state.consent = Object.assign({}, state.consent, { transcripts: false }); return askHuman(); }
+      failure(e, function () { handoff(grant); });
+    });
+  }
+
+  /* Nobody can answer (outside support hours, or no one claimed in time): say so, and offer once
+   * per handoff to leave an email address for a reply. */
+  function nobody(status, again) {
+    var offered = state.offered === status.requested_at;
+    if (offered && !again) return;
+    note(status.nobody_around === "outside_hours" ? (status.support_hours ? fill(T.outside, status.support_hours) : T.outsideNow) : T.noAnswer);
+    state.offered = status.requested_at;
+    save();
+    if (offered || status.contact_left) return;
+    var box = el("div", { class: "box" });
+    var label = el("label");
+    var field = el("input", { type: "email", autocomplete: "email", maxlength: "254" });
+    var go = el("button", { class: "primary", type: "button" }, T.send);
+    var problem = el("p", { class: "error", role: "alert", hidden: "" });
+    label.append(el("span", null, T.emailLabel), field);
+    box.append(el("p", null, T.emailOffer), label, go, problem);
+    function leave() {
+      call("POST", conv("/contact"), { email: field.value.trim() }).then(function () {
+        var thanks = el("div", { class: "note" }, T.emailThanks);
+        box.replaceWith(thanks);
+      }, function (e) {
+        if (e.status !== 400 && e.status !== 409) return failure(e, leave);
+        problem.textContent = e.status === 400 ? T.emailBad : T.emailClosed;
+        problem.hidden = false;
+        if (e.status === 409) { label.remove(); go.remove(); } else field.focus();
+      });
+    }
+    go.addEventListener("click", leave);
+    field.addEventListener("keydown", function (event) { if (event.key === "Enter") { event.preventDefault(); leave(); } });
+    log.append(box);
+    scroll();
+  }
+
+  /* Polling: only while a handoff is open or claimed, from the newest message id seen. */
+  function active() { var s = state.handoff && state.handoff.status; return s === "open" || s === "claimed"; }
+  function schedule(ms) {
+    clearTimeout(timer);
+    timer = setTimeout(poll, ms || (document.hidden ? 15000 : 2000));
+  }
+  function stop() { clearTimeout(timer); timer = 0; }
+
+  function poll(quiet) {
+    stop();
+    if (!state.conversation) return;
+    var before = sent;
+    call("GET", conv("/messages") + (state.lastId ? "?after=" + encodeURIComponent(state.lastId) : "")).then(function (result) {
+      // A turn in flight is stored before its id reaches us: wait for it rather than show it twice.
+      if (sending || before !== sent) return schedule(300);
+      var notice = false;
+      result.messages.forEach(function (m) {
+        state.lastId = m.id;
+        // Our own messages are on screen already; after "end", the note about it is ours too.
+        if (seen[m.id] || m.role === "visitor" || (quiet && m.role === "notice" && !m.author)) return;
+        notice = notice || m.role === "notice";
+        if (panel.hidden && m.role === "agent") launcher.classList.add("unread");
+        render(m);
+      });
+      track(result.handoff, notice);
+    }, function (e) {
+      if (e.status === 401) return reset();
+      if (active()) schedule(e.status === 429 ? 30000 : 5000); // back off quietly, never an error bubble
+    });
+  }
+
+  function track(status, notice) {
+    var was = active(), before = state.handoff;
+    state.handoff = status;
+    save();
+    endItem.hidden = !active();
+    if (active()) {
+      if (status.nobody_around) nobody(status, false);
+      return schedule();
+    }
+    stop();
+    if (!was || notice) { retried = false; return; }
+    // The closing notice may be committed a moment after the status: look once more before saying it.
+    if (!retried) { retried = true; state.handoff = before; endItem.hidden = false; return schedule(2000); }
+    retried = false;
+    note(status.agent ? fill(T.closed, status.agent) : T.closedAnon);
+  }
+
+  document.addEventListener("visibilitychange", function () { if (!document.hidden && timer) poll(); });
 
   function typing() {
     var node = el("div", { class: "note", "aria-live": "off" }, T.typing);
     log.append(node);
-    log.scrollTop = log.scrollHeight;
+    scroll();
     return node;
   }
 
   function ask(text) {
-    var indicator = typing();
-    call("POST", "/conversations/" + encodeURIComponent(state.conversation) + "/messages", { text: text })
-      .then(function (reply) { indicator.remove(); showBot(reply); },
-        function (e) { indicator.remove(); if (e.status === 401) return reset(); failure(e, function () { ask(text); }); });
+    var person = state.handoff && state.handoff.status === "claimed";
+    var indicator = person ? null : typing();
+    sending++; sent++;
+    call("POST", conv("/messages"), { text: text }).then(function (reply) {
+      sending--;
+      if (indicator) indicator.remove();
+      seen[reply.message_id] = 1;
+      if (reply.handoff) track(reply.handoff, false);
+      if (reply.answer == null) return; // a person is answering: the message went to them
+      if (!active()) { state.lastId = reply.message_id; save(); }
+      showBot(reply);
+      offerPending = reply.handoff_offered;
+      if (reply.human_requested) askHuman();
+    }, function (e) {
+      sending--;
+      if (indicator) indicator.remove();
+      if (e.status === 401) return reset();
+      failure(e, function () { ask(text); });
+    });
   }
 
   form.addEventListener("submit", function (event) {
@@ -231,38 +421,95 @@
     if (!text) return;
     input.value = "";
     showVisitor(text);
+    if (offerPending && YES.test(text)) return askHuman();
+    offerPending = false;
     ask(text);
   });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
   });
 
-  function consentStep() {
-    form.hidden = true;
-    var box = el("div", { class: "consent" });
-    box.append(el("p", null, T.consentIntro));
-    var choices = {};
+  /* On a phone the panel is the visible viewport: keep the newest message in view when the
+   * on-screen keyboard opens (it shrinks the visual viewport, not always the layout one). */
+  var view = window.visualViewport;
+  var narrow = window.matchMedia("(max-width: 480px)");
+  function fit() {
+    var small = view && narrow.matches && !panel.hidden;
+    panel.style.height = small ? view.height + "px" : "";
+    panel.style.top = small ? view.offsetTop + "px" : "";
+    scroll();
+  }
+  if (view) view.addEventListener("resize", fit);
+  input.addEventListener("focus", function () { scroll(); setTimeout(scroll, 300); });
+
+  function choices(box) {
+    var checks = {};
     [["transcripts", T.consentTranscripts], ["analytics", T.consentAnalytics]].forEach(function (c) {
       var label = el("label");
       var check = el("input", { type: "checkbox", name: c[0] });
       check.checked = !!(state.consent && state.consent[c[0]]);
-      choices[c[0]] = check;
+      checks[c[0]] = check;
       label.append(check, el("span", null, c[1]));
       box.append(label);
     });
+    box.append(el("p", { class: "small" }, T.consentCost));
+    if (state.policy) link(state.policy, T.policy, box);
+    return checks;
+  }
+  function wanted(checks) { return { transcripts: checks.transcripts.checked, analytics: checks.analytics.checked }; }
+
+  function showForm() { form.hidden = !(state.asked && state.conversation) || !!log.querySelector(".consent"); }
+  function consented(consent) {
+    state.consent = consent; state.asked = true; save();
+    var first = log.querySelector(".consent");
+    if (first) {
+      first.remove();
+      if (!log.querySelector(".msg")) note(data.greeting || state.greeting || "");
+    }
+    showForm();
+  }
+
+  function consentStep() {
+    form.hidden = true;
+    var box = el("div", { class: "consent" });
+    box.append(el("p", null, T.consentIntro));
+    var checks = choices(box);
     var go = el("button", { class: "primary", type: "button" }, T.start);
     go.addEventListener("click", function () {
-      var wanted = { transcripts: choices.transcripts.checked, analytics: choices.analytics.checked };
-      call("PUT", "/consent", wanted).then(function (consent) {
-        state.consent = consent; state.asked = true; save();
-        box.remove(); form.hidden = false;
-        if (!log.querySelector(".msg")) note(data.greeting || state.greeting || "");
+      call("PUT", "/consent", wanted(checks)).then(function (consent) {
+        consented(consent);
         input.focus();
       }, function (e) { failure(e); });
     });
     box.append(go);
     log.append(box);
-    choices.transcripts.focus();
+    checks.transcripts.focus();
+  }
+
+  /* "Privacy settings": its own panel over the conversation, rebuilt on each opening (never two). */
+  function privacyPanel() {
+    sheet.textContent = "";
+    sheet.append(el("h3", null, T.privacy));
+    var checks = choices(sheet);
+    var keep = el("button", { class: "primary", type: "button" }, T.save);
+    var shut = el("button", { class: "act", type: "button" }, T.shut);
+    keep.addEventListener("click", function () {
+      call("PUT", "/consent", wanted(checks)).then(function (consent) {
+        consented(consent);
+        closeSheet();
+        note(T.saved);
+      }, function (e) { closeSheet(); failure(e); });
+    });
+    shut.addEventListener("click", closeSheet);
+    sheet.append(keep, shut);
+    sheet.hidden = false; log.hidden = true; form.hidden = true;
+    checks.transcripts.focus();
+  }
+  function closeSheet() {
+    sheet.hidden = true; sheet.textContent = ""; log.hidden = false;
+    showForm();
+    scroll();
+    (form.hidden ? menuButton : input).focus();
   }
 
   function begin() {
@@ -272,13 +519,18 @@
       state.conversation = session.conversation_id;
       state.consent = session.consent;
       state.greeting = session.greeting;
+      state.policy = session.privacy_policy_url;
       save();
       if (!state.asked) return consentStep();
-      form.hidden = false;
+      showForm();
       input.focus();
-      return call("GET", "/conversations/" + encodeURIComponent(state.conversation) + "/messages").then(function (history) {
-        history.messages.forEach(function (m) { if (m.role === "visitor") showVisitor(m.text); else showBot(m); });
+      return call("GET", conv("/messages")).then(function (history) {
+        var last = history.messages[history.messages.length - 1];
+        history.messages.forEach(render);
+        if (last) state.lastId = last.id;
+        offerPending = !!(last && last.handoff_offered);
         if (!history.messages.length) note(data.greeting || state.greeting);
+        track(history.handoff, true); // resumes polling while a person is asked or answering
       });
     }, function (e) {
       started = false;
@@ -287,15 +539,20 @@
     });
   }
 
-  function reset() {
-    state = {}; localStorage.removeItem(STORE);
-    log.textContent = ""; started = false; begin();
+  function clear() {
+    stop();
+    state = {}; seen = {}; offerPending = false; localStorage.removeItem(STORE);
+    log.textContent = ""; started = false; endItem.hidden = true;
+    if (!sheet.hidden) closeSheet();
   }
+  function reset() { clear(); if (!panel.hidden) begin(); } // never a new visitor nobody asked for
 
   function openPanel() {
     panel.hidden = false;
+    launcher.classList.remove("unread");
     launcher.setAttribute("aria-expanded", "true");
-    if (!started) begin(); else (form.hidden ? panel.querySelector(".consent input, .consent button") || closeButton : input).focus();
+    fit();
+    if (!started) begin(); else (form.hidden ? panel.querySelector(".consent input, .consent button, .sheet input") || closeButton : input).focus();
   }
   function closePanel() {
     panel.hidden = true; menu.hidden = true;
@@ -311,14 +568,25 @@
     var b = el("button", { type: "button" }, label);
     b.addEventListener("click", function () { menu.hidden = true; menuButton.setAttribute("aria-expanded", "false"); action(); });
     menu.append(b);
+    return b;
   }
   menuButton.addEventListener("click", function () {
     menu.hidden = !menu.hidden;
     menuButton.setAttribute("aria-expanded", String(!menu.hidden));
-    if (!menu.hidden) menu.querySelector("button").focus();
+    if (!menu.hidden) menu.querySelector("button:not([hidden])").focus();
   });
   menuItem(T.human, askHuman);
-  menuItem(T.privacy, consentStep);
+  var endItem = menuItem(T.end, function end() {
+    call("POST", conv("/handoff/end")).then(function (status) {
+      stop();
+      state.handoff = status; save();
+      endItem.hidden = true;
+      note(T.ended);
+      poll(true); // take in what arrived meanwhile; the stored note about ending is not shown again
+    }, function (e) { failure(e, end); });
+  });
+  endItem.hidden = true;
+  menuItem(T.privacy, privacyPanel);
   menuItem(T.download, function download() {
     call("GET", "/me/export").then(function (documentJson) {
       var blob = new Blob([JSON.stringify(documentJson, null, 2)], { type: "application/json" });
@@ -334,9 +602,13 @@
     var no = el("button", { class: "act", type: "button" }, T.confirmNo);
     yes.addEventListener("click", function () {
       call("DELETE", "/me").then(function () {
-        state = {}; localStorage.removeItem(STORE);
-        log.textContent = ""; form.hidden = true; started = false;
-        note(T.deleted);
+        clear();
+        form.hidden = true;
+        var done = note(T.deleted);
+        var fresh = el("button", { class: "act", type: "button" }, T.fresh);
+        fresh.addEventListener("click", function () { done.remove(); begin(); });
+        done.append(el("br"), fresh);
+        fresh.focus();
       }, function (e) { failure(e); });
     });
     no.addEventListener("click", function () { box.remove(); input.focus(); });
@@ -346,4 +618,5 @@
 
   (document.body || document.documentElement).append(host);
   window.Quietdesk = { open: openPanel, close: closePanel };
+  if (state.token && active()) begin(); // a person was asked or is answering: keep listening across pages
 })();
