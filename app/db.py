@@ -71,7 +71,14 @@ def connect(path: Path, key: str) -> sqlcipher3.Connection:
 
 @contextmanager
 def transaction(db: sqlcipher3.Connection) -> Iterator[sqlcipher3.Connection]:
-    """Run the block in one write transaction: commit on success, roll back on any error."""
+    """Run the block in one write transaction: commit on success, roll back on any error.
+
+    Inside another transaction block it simply joins it, so a use case can make several owners'
+    writes one atomic change (a handoff's new state and the notice the visitor sees).
+    """
+    if db.in_transaction:
+        yield db
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db

@@ -35,22 +35,28 @@ class WaitingFigures:
     p90_seconds: float | None
 
 
-def _notice(conversation_id: str, text: str, alias: str) -> None:
-    with transaction(get_db()) as db:
-        transcripts.append_message(db, conversation_id, "notice", text, alias)
+NOTICES = {"claim": "{alias} joined the conversation.", "resolve": "{alias} closed this conversation.",
+           "reassign": "{alias} took over the conversation."}
+
+
+def _change(handoff_id: int, action: str, user: accounts.User, change) -> bool:
+    """Apply a handoff change and the notice the visitor sees in one transaction; False if it did not apply."""
+    db = get_db()
+    with transaction(db):
+        done = change(db, handoff_id, user.id)
+        if done:
+            conversation_id = handoffs.find(db, handoff_id).conversation_id
+            transcripts.append_message(db, conversation_id, "notice", NOTICES[action].format(alias=user.alias),
+                                       user.alias)
+    return done
 
 
 def act(user: accounts.User, handoff_id: int, action: str) -> bool:
     """Claim or resolve a handoff, tell the visitor who joined or closed it, and audit it; False if
     someone else claimed or closed it first."""
-    db = get_db()
-    done = {"claim": handoffs.claim, "resolve": handoffs.resolve}[action](db, handoff_id, user.id)
+    done = _change(handoff_id, action, user, {"claim": handoffs.claim, "resolve": handoffs.resolve}[action])
     if done:
-        handoff = handoffs.find(db, handoff_id)
-        text = f"{user.alias} joined the conversation." if action == "claim" else \
-            f"{user.alias} closed this conversation."
-        _notice(handoff.conversation_id, text, user.alias)
-        audit.record(db, f"user:{user.id}", f"{action}_handoff", f"handoff:{handoff_id}")
+        audit.record(get_db(), f"user:{user.id}", f"{action}_handoff", f"handoff:{handoff_id}")
     return done
 
 
@@ -60,10 +66,8 @@ def reassign(actor: accounts.User, handoff_id: int, user_id: int) -> bool:
     target = accounts.find(db, user_id)
     if target is None or target.disabled:
         raise ValueError("Choose an enabled team member.")
-    if not handoffs.reassign(db, handoff_id, user_id):
+    if not _change(handoff_id, "reassign", target, handoffs.reassign):
         return False
-    _notice(handoffs.find(db, handoff_id).conversation_id, f"{target.alias} took over the conversation.",
-            target.alias)
     audit.record(db, f"user:{actor.id}", "reassign_handoff", f"handoff:{handoff_id}", f"user:{user_id}")
     return True
 
@@ -83,9 +87,9 @@ def reply(user: accounts.User, conversation_id: str, text: str) -> str:
         raise NotYours()
     if not text.strip() or len(text) > MAX_REPLY_CHARS:
         raise ValueError(f"Write a reply of 1–{MAX_REPLY_CHARS} characters.")
-    message_id = live_handoff.store_scrubbed(conversation_id, conversation.visitor_id, "agent", text.strip(),
-                                             user.alias)
     with transaction(db):
+        message_id = live_handoff.store_scrubbed(conversation_id, conversation.visitor_id, "agent", text.strip(),
+                                                 user.alias)
         handoffs.note_reply(db, handoff.id)
     audit.record(db, f"user:{user.id}", "reply_handoff", f"conversation:{conversation_id}")
     return message_id

@@ -93,7 +93,7 @@ def store_scrubbed(conversation_id: str, visitor_id: int, role: str, text: str, 
     """
     db, scrubber = get_db(), current_app.extensions["pipeline"].scrubber
     placeholders = Placeholders(*transcripts.placeholders(db, conversation_id))
-    scrubbed = scrubber.scrub(text, placeholders)
+    scrubbed = scrubber.scrub(text, placeholders, keep=(author,) if author else ())  # an agent's own alias
     mentions = [subjects.Mention(f.entity_type, f.fingerprint, conversation_id, f.placeholder)
                 for f in scrubbed.entities if f.fingerprint]
     with transaction(db):
@@ -118,8 +118,8 @@ def end(conversation: transcripts.Conversation) -> HandoffState:
     """The visitor ends the handoff from the widget; the bot answers again."""
     db = get_db()
     handoff = handoffs.latest(db, conversation.id)
-    if handoff is not None and handoffs.resolve(db, handoff.id, None):
-        with transaction(db):
+    with transaction(db):
+        if handoff is not None and handoffs.resolve(db, handoff.id, None):
             transcripts.append_message(db, conversation.id, "notice",
                                        "The visitor ended the conversation with the support team.")
     return state(conversation)

@@ -242,28 +242,29 @@ class Scrubber:
         self.score_threshold = score_threshold
         self.allow_list = sorted({v for term in allow_list for v in (term, term.lower(), term.upper())})
 
-    def detect(self, text: str) -> list[Detection]:
-        """Return the non-overlapping spans to mask, in text order."""
+    def detect(self, text: str, keep: Iterable[str] = ()) -> list[Detection]:
+        """Return the non-overlapping spans to mask, in text order (never a term in `keep`)."""
         # A typed-out "\n" (from JSON, logs) is a line break to the recognizers; same length, same offsets.
         prepared = text.replace("\\n", " \n")
         results = self.analyzer.analyze(prepared, language="en", score_threshold=self.score_threshold,
-                                        allow_list=self.allow_list)
+                                        allow_list=[*self.allow_list, *keep])
         return resolve(text, results)
 
     def mask_spans(self, text: str) -> list[tuple[int, int]]:
         """Return the character spans scrub() would replace."""
         return [(d.start, d.end) for d in self.detect(text)]
 
-    def scrub(self, text: str, placeholders: Placeholders | None = None) -> Scrubbed:
+    def scrub(self, text: str, placeholders: Placeholders | None = None, keep: Iterable[str] = ()) -> Scrubbed:
         """Replace each detected value with its placeholder, adding new ones to `placeholders`.
 
         Without `placeholders` (one-off texts: log lines, staff notes) a fresh random key numbers
-        them, so nothing derived from a value outlives the call.
+        them, so nothing derived from a value outlives the call. `keep`: terms never masked (an
+        agent's own alias in their reply).
         """
         placeholders = placeholders or Placeholders()
         labels = placeholders.labels
         findings, pieces, cursor = [], [], 0
-        for found in self.detect(text):
+        for found in self.detect(text, keep):
             value = text[found.start:found.end]
             local = fingerprint(placeholders.key, found.entity_type, value, self.region)
             if local not in labels:
