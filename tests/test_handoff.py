@@ -229,3 +229,17 @@ def test_the_team_is_mailed_that_someone_waits_without_a_word_of_the_conversatio
     assert sorted(envelope.rcpt_tos) == ["lead@example.com", "team@example.com"]
     assert f"https://desk.example/admin/conversations/{visitor.conversation_id}" in mail
     assert ADDRESS not in mail and "blinks" not in mail and "lamp" not in mail.lower()
+
+
+def test_reading_a_conversation_from_its_start_through_the_live_feed_is_audited(app, client, team):
+    visitor = Visitor(client)
+    ask_for_person(visitor)
+    visitor.say("Is shipping free?")
+    sam = Console(app, "lead@example.com")
+    views = lambda: sum(1 for e in audit.entries(database(app)) if e.action == "view_conversation")  # noqa: E731
+    everything = sam.get(f"/admin/conversations/{visitor.conversation_id}/live").json["messages"]
+    assert len(everything) == 2 and views() == 1
+    newer = sam.get(f"/admin/conversations/{visitor.conversation_id}/live?after={everything[0]['id']}").json
+    assert len(newer["messages"]) == 1 and views() == 1  # a continuation of an audited view
+    sam.get(f"/admin/conversations/{visitor.conversation_id}/live?after=made-up")
+    assert views() == 2

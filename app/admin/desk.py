@@ -96,10 +96,17 @@ def reply(user: accounts.User, conversation_id: str, text: str) -> str:
 
 
 def follow(user: accounts.User, conversation_id: str, after: str | None) -> dict[str, Any] | None:
-    """Return the conversation's messages after `after` and its handoff, for the live console page."""
+    """Return the conversation's messages after `after` and its handoff, for the live console page.
+
+    The page view that hands out `after` was audited; reading from the start (no or an unknown
+    `after`) is a view of its own and is audited like one.
+    """
     db = get_db()
     if transcripts.find_conversation(db, conversation_id) is None:
         return None
+    if not after or not transcripts.has_message(db, conversation_id, after):
+        audit.record(db, f"user:{user.id}", "view_conversation", f"conversation:{conversation_id}")
+        after = None
     handoff = handoffs.latest(db, conversation_id)
     state = None if handoff is None else {"status": handoff.status, "agent": handoff.agent,
                                           "mine": handoff.claimed_by_id == user.id}

@@ -128,6 +128,12 @@ def messages_of(db: sqlcipher3.Connection, conversation_id: str, after: str | No
     return [_message(m) for m in rows]
 
 
+def has_message(db: sqlcipher3.Connection, conversation_id: str, message_id: str) -> bool:
+    """Say whether the conversation holds a message with this id."""
+    return db.execute("SELECT 1 FROM messages WHERE id = ? AND conversation_id = ?",
+                      (message_id, conversation_id)).fetchone() is not None
+
+
 def append_message(db: sqlcipher3.Connection, conversation_id: str, role: str, text: str,
                    author: str | None = None) -> str:
     """Store one visitor, agent or notice message (scrubbed by the caller) in the caller's transaction;
