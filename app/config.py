@@ -16,6 +16,8 @@ from typing import Any, Mapping
 
 import click
 
+from app.logs import Trusted
+
 log = logging.getLogger(__name__)
 
 PREFIX = "QUIETDESK_"
@@ -151,5 +153,6 @@ def instance_secret(instance: Path, filename: str) -> str:
     instance.mkdir(parents=True, exist_ok=True)
     value = secrets.token_hex(32)
     write_secret(path, value)
-    log.warning("generated %s; production should supply it through the environment", path)
+    # The operator's own path, not visitor data: kept readable, and the master needs no scrubber for it.
+    log.warning("generated %s; production should supply it through the environment", Trusted(str(path)))
     return value
