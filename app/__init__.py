@@ -15,6 +15,7 @@ from flask import Flask
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, logging, errors, database, engines, then the HTTP areas."""
     from app import api, config, db, engines, errors, health, limits, logs, widget
+    from app import backup  # noqa: F401 (registers `db backup` and `db restore` on the db group)
     from app.admin import auth as admin_auth, cli as admin_cli, manage_routes, notify, routes as admin_routes
     from app.chat import live_handoff, routes as chat_routes
     from app.privacy import retention, routes as privacy_routes

@@ -16,8 +16,6 @@ from typing import Any, Mapping
 
 import click
 
-from app.logs import Trusted
-
 log = logging.getLogger(__name__)
 
 PREFIX = "QUIETDESK_"
@@ -153,6 +151,5 @@ def instance_secret(instance: Path, filename: str) -> str:
     instance.mkdir(parents=True, exist_ok=True)
     value = secrets.token_hex(32)
     write_secret(path, value)
-    # The operator's own path, not visitor data: kept readable, and the master needs no scrubber for it.
-    log.warning("generated %s; production should supply it through the environment", Trusted(str(path)))
+    log.warning("generated %s; production should supply it through the environment", path)
     return value

@@ -2,16 +2,20 @@
 
 A visitor is known by a random 256-bit token that only their browser keeps; we store its SHA-256.
 The token has full entropy, so a fast hash is enough and lookups stay one indexed query.
+Every deletion of a visitor is written to the erasure ledger in the same transaction, and ids are
+never reused (see create_visitor), so a restore can erase the same people again by id.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Iterable
 
 import sqlcipher3
 
 from app.db import transaction
+from app.privacy import ledger
 
 
 @dataclass(frozen=True)
@@ -26,12 +30,17 @@ def token_hash(token: str) -> str:
 
 
 def create_visitor(db: sqlcipher3.Connection) -> tuple[Visitor, str]:
-    """Create a visitor; return it with its bearer token, which is never stored or shown again."""
+    """Create a visitor; return it with its bearer token, which is never stored or shown again.
+
+    visitors.id is a plain INTEGER PRIMARY KEY: left to itself SQLite gives the next visitor
+    max(id) + 1, the id of the newest visitor again once they are erased. Allocating above the
+    highest ledgered id as well keeps every id ever erased from naming anyone else.
+    """
     token = secrets.token_urlsafe(32)
     with transaction(db):
-        row = db.execute("INSERT INTO visitors (token_hash, last_seen_at) VALUES (?, strftime("
-                         "'%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING id, created_at",
-                         (token_hash(token),)).fetchall()[0]
+        row = db.execute("INSERT INTO visitors (id, token_hash, last_seen_at) VALUES (max(coalesce((SELECT "
+                         "max(id) FROM visitors), 0), ?) + 1, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
+                         "RETURNING id, created_at", (ledger.highest(db), token_hash(token))).fetchall()[0]
     return Visitor(row["id"], row["created_at"]), token
 
 
@@ -56,12 +65,22 @@ def touch(db: sqlcipher3.Connection, visitor_id: int) -> None:
 
 
 def delete_visitor(db: sqlcipher3.Connection, visitor_id: int) -> None:
-    """Delete the visitor; their conversations, messages, consent and subject keys cascade."""
+    """Erase the visitor (their conversations, messages, consent and subject keys cascade); ledger it."""
+    delete_visitors(db, [visitor_id], "erasure")
+
+
+def delete_visitors(db: sqlcipher3.Connection, visitor_ids: Iterable[int], reason: str) -> int:
+    """Erase those of these visitors that exist, ledgered in the same transaction; return how many."""
     with transaction(db):
-        db.execute("DELETE FROM visitors WHERE id = ?", (visitor_id,))
+        deleted = [i for i in visitor_ids if db.execute("DELETE FROM visitors WHERE id = ?", (i,)).rowcount]
+        ledger.record(db, deleted, reason)
+    return len(deleted)
 
 
 def purge_idle_before(db: sqlcipher3.Connection, cutoff: str) -> int:
-    """Delete visitors not seen since cutoff (everything of theirs cascades); return how many."""
+    """Delete visitors not seen since cutoff (everything of theirs cascades), ledgered; return how many."""
     with transaction(db):
-        return db.execute("DELETE FROM visitors WHERE last_seen_at < ?", (cutoff,)).rowcount
+        purged = [row[0] for row in db.execute("DELETE FROM visitors WHERE last_seen_at < ? RETURNING id",
+                                               (cutoff,)).fetchall()]
+        ledger.record(db, purged, "retention")
+    return len(purged)

@@ -38,7 +38,11 @@ def export_visitor(visitor: visitors.Visitor) -> dict[str, Any]:
 
 
 def erase_visitor(visitor: visitors.Visitor) -> dict[str, int]:
-    """Erase the visitor and everything of theirs; return what was deleted, by kind."""
+    """Erase the visitor and everything of theirs; return what was deleted, by kind.
+
+    The deletion ledgers the visitor's internal id in the same transaction (visitors.delete_visitor),
+    so restoring an older backup erases them again (app.backup).
+    """
     db = get_db()
     held = export_visitor(visitor)
     conversations = held["conversations"]
