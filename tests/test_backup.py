@@ -270,3 +270,17 @@ def test_restore_into_an_empty_instance_keeps_the_backups_key(app, runner, clien
     assert run(runner, "restore", tmp_path / "b.qdb").exit_code == 0
     assert raw_key(app.config["DB_PATH"], app.config["DB_KEY"]) == app.extensions["db_key"]
     assert client.get("/api/v1/me/export", headers=visitor.auth).status_code == 200
+
+
+def test_a_serving_app_holds_the_database_so_restore_is_refused_between_requests(instance, scrubber, embedder,
+                                                                                 kb_index, tmp_path):
+    """An idle server holds no request connection; its workers keep one open so restore still sees it."""
+    from app import create_app
+    serving = create_app({"INSTANCE": str(instance), "TESTING": True, "SCRUBBER": scrubber, "EMBEDDER": embedder,
+                          "INDEX": kb_index, "BACKGROUND_PURGE": True})
+    runner = serving.test_cli_runner()
+    assert run(runner, "backup", tmp_path / "b.qdb").exit_code == 0
+    refused(run(runner, "restore", tmp_path / "b.qdb"), "the database is in use: stop the server")
+    serving.extensions["purge_stop"].set()
+    serving.extensions["db_holder"].close()
+    assert run(runner, "restore", tmp_path / "b.qdb").exit_code == 0

@@ -73,8 +73,12 @@ def _purge_forever(app: Flask, stop: threading.Event) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register `purge`; in a serving process, purge every PURGE_INTERVAL_MINUTES in the background."""
+    """Register `purge`; in a serving process, purge every PURGE_INTERVAL_MINUTES in the background
+    and hold one idle connection, so `db rekey` and `db restore` (which need the only connection)
+    refuse while the server runs, even between requests."""
     app.cli.add_command(purge_command)
+    if app.config.get("BACKGROUND_PURGE"):
+        app.extensions["db_holder"] = connect(app.config["DB_PATH"], app.extensions["db_key"])
     if app.config["PURGE_INTERVAL_MINUTES"] > 0 and app.config.get("BACKGROUND_PURGE"):
         stop = threading.Event()
         app.extensions["purge_stop"] = stop
