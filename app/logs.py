@@ -140,8 +140,16 @@ def traceback_text(exc_info, scrub: Callable[[str], str] = str) -> str:
     """Format a traceback with every exception message scrubbed and kept to one line; frames (our
     code's file names and lines) stay as they are."""
     chunks = traceback.TracebackException(*exc_info).format()
-    return "".join(chunk if chunk.startswith(_TRACEBACK_FRAME) else one_line(scrub(chunk.rstrip("\n"))) + "\n"
+    return "".join(chunk if chunk.startswith(_TRACEBACK_FRAME) else one_line(_exception_line(chunk, scrub)) + "\n"
                    for chunk in chunks).rstrip()
+
+
+def _exception_line(chunk: str, scrub: Callable[[str], str]) -> str:
+    """Scrub an exception's message but keep its type name ("TypeError: …"): code, not typed data."""
+    name, colon, message = chunk.rstrip("\n").partition(": ")
+    if colon and name.replace(".", "").replace("_", "").isalnum():
+        return f"{name}: {scrub(message)}"
+    return scrub(chunk.rstrip("\n"))
 
 
 class ScrubbedGunicornLogger(GunicornLogger):

