@@ -56,6 +56,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHUNK_CHARS", 900, "Largest passage, in characters, that one index entry holds."),
     Setting("ANSWER_THRESHOLD", 0.45, "Confidence below which the bot says it does not know and "
             "offers a human."),
+    Setting("ANSWER_CHARS", 700, "Longest section, in characters, the bot answers with whole (steps and list "
+            "items intact); a longer one gives its most relevant part and a link to the section."),
     Setting("MAX_MESSAGE_CHARS", 2000, "Longest visitor message accepted (413 message_too_long above)."),
     Setting("MAX_REQUEST_BYTES", 65536, "Largest request body accepted (413 request_too_large above)."),
     Setting("RATE_MESSAGES_PER_VISITOR", 20, "Chat messages one visitor may send per minute (429 "

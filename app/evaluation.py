@@ -118,3 +118,92 @@ def eval_gaps(queries: Path, intents: int, seed: int) -> None:
         mark = "  <- product" if similarity == SIMILARITY else ""
         click.echo(f"{similarity:<11} {len(groups):<7} {adjusted_rand_score(truth, predicted):.3f}  "
                    f"{homogeneity_score(truth, predicted):.3f}        {completeness_score(truth, predicted):.3f}{mark}")
+
+
+class _Remembering:
+    """An embedder that encodes each distinct text once per run, so every row pays one encode per text."""
+
+    def __init__(self, embedder) -> None:
+        self._embedder, self._known = embedder, {}
+        self.name, self.dimension = embedder.name, embedder.dimension
+
+    def encode(self, texts: list[str]):
+        import numpy as np
+
+        missing = [t for t in dict.fromkeys(texts) if t not in self._known]
+        if missing:
+            self._known.update(zip(missing, self._embedder.encode(missing)))
+        return np.stack([self._known[t] for t in texts]) if texts else self._embedder.encode([])
+
+
+def _dialogue_engines(index, embedder) -> dict:
+    """The rows of `eval dialogue`: each is the chat pipeline's own answer code, configured."""
+    from app.chat.pipeline import Pipeline
+    from app.retrieval.context import Signals, TurnContext
+    from app.retrieval.live import LiveIndex
+    from app.retrieval.search import DENSE_ONLY
+
+    def engine(with_context: bool = True, **options):
+        pipeline = Pipeline(None, embedder, LiveIndex(index), 0.0, **options)  # eval text is not scrubbed
+        if not with_context:
+            return lambda text, context: pipeline.answer(text)
+        return lambda text, context: pipeline.answer(text, TurnContext(previous=context))
+
+    return {"ours": engine(), "ours on the turn alone": engine(False),
+            "dense-only baseline": engine(False, weights=DENSE_ONLY),
+            "ours without names from context": engine(signals=Signals(names=False)),
+            "ours without follow-up joining": engine(signals=Signals(follow_up=False)),
+            "ours with context, dense-only": engine(weights=DENSE_ONLY)}
+
+
+@eval_cli.command("dialogue")
+@click.option("--kb", "kb", required=True, type=click.Path(path_type=Path),
+              help="JSONL, one article per line: {id, title, url, body} with one `##` section per passage.")
+@click.option("--queries", required=True, type=click.Path(path_type=Path),
+              help="JSONL {query, label, passage, context, dialogue[, gold]}; label null = needs no article.")
+@click.option("--dev", type=click.Path(path_type=Path),
+              help="JSONL like --queries; thresholds are fitted here.")
+@click.option("--threshold", type=float,
+              help="Also score our engine at this fixed threshold (the product's).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def eval_dialogue(kb: Path, queries: Path, dev: Path | None, threshold: float | None, as_json: bool) -> None:
+    """Score passage answering in multi-turn dialogues: ours, the turn alone, dense-only, ablations."""
+    from app.retrieval.dialogue import (check_dialogue_files, evaluate_dialogues, format_dialogue_table,
+                                        load_turns)
+    from app.retrieval.embedder import Embedder, ModelError
+    from app.retrieval.evaluate import EvalDataError, build_index
+
+    settings = _settings()
+    try:
+        check_dialogue_files(kb, queries, dev)
+        embedder = _Remembering(Embedder(settings["EMBEDDING_MODEL"], settings["TORCH_THREADS"]))
+        index = build_index(kb, embedder, settings["CHUNK_CHARS"]).prepare()
+        turns, dev_turns = load_turns(queries), load_turns(dev) if dev else []
+        embedder.encode([t.text for t in turns + dev_turns])  # batch-encoded once, as eval retrieval does
+        results = evaluate_dialogues(turns, dev_turns, _dialogue_engines(index, embedder), threshold)
+    except (EvalDataError, ModelError) as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps({r.name: dataclasses.asdict(r) for r in results}, indent=2))
+    else:
+        click.echo(format_dialogue_table(results))
+
+
+@eval_cli.command("split")
+@click.option("--queries", required=True, type=click.Path(path_type=Path),
+              help="JSONL turns with a `dialogue` id.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--dev-out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--test-out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+def eval_split(queries: Path, seed: int, dev_out: Path, test_out: Path) -> None:
+    """Split a dialogue file in two halves by dialogue (reproducible by seed): fit on one, score the other."""
+    from app.retrieval.dialogue import split_dialogues
+    from app.retrieval.evaluate import EvalDataError, _lines
+
+    try:
+        dev, test = split_dialogues([row for _, row in _lines(queries)], seed)
+    except EvalDataError as error:
+        raise click.ClickException(str(error)) from None
+    for path, rows in ((dev_out, dev), (test_out, test)):
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    click.echo(f"{len(dev)} dev turns -> {dev_out}; {len(test)} test turns -> {test_out} (seed {seed})")

@@ -84,7 +84,7 @@ def test_questions_front_matter_is_honoured_by_the_server(tmp_path, scrubber, em
         "## When to contact us\nIf it is loud or smells hot, unplug it and contact support.\n")
     index = index_store.build(load_articles(knowledge), embedder, 900)
     answer = Pipeline(scrubber, embedder, LiveIndex(index), 0.45).answer("why is my lamp buzzing?")
-    assert [s.url for s in answer.sources] == ["https://help.example/noises"]
+    assert [s.url for s in answer.sources] == ["https://help.example/noises#normal-operation"]
     assert "dimming" in answer.text  # the answer quotes the article, not the question
 
 

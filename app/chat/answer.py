@@ -1,57 +1,71 @@
-"""Decide what the bot says: quote the sentences that answer, or admit it does not know.
+"""Decide what the bot says: the article section that answers, or admit it does not know.
 
 A wrong confident answer costs a customer more than an honest "I don't know", so below the
-confidence threshold the reply offers a human instead of guessing.
+confidence threshold the reply offers a human instead of guessing. Above it, the answer is the best
+section of the best article: whole when it is short enough to read in the widget (steps and list items
+intact), else its most relevant paragraphs and items plus a link to the section. Extractive only:
+every word comes from the article, which is cited.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.retrieval.markdown import Block, Span, parse, pieces, plain, relevant_part
 from app.retrieval.search import Hit, Passage
 
 DONT_KNOW = ("I'm sorry, I couldn't find an answer to that in our help articles. "
              "Would you like me to connect you with someone from our support team?")
-_MAX_SENTENCES = 3
-_SENTENCE_MARGIN = 0.10  # keep sentences nearly as relevant as the best one
-_MAX_CHARS = 600
+ANSWER_CHARS = 700  # default for QUIETDESK_ANSWER_CHARS
 
 
 @dataclass(frozen=True)
 class Source:
     title: str
-    url: str
+    url: str  # the section's address (url#anchor) where the article has one
 
 
 @dataclass(frozen=True)
 class Answer:
-    text: str
+    text: str  # plain text, for API clients and transcripts
     sources: tuple[Source, ...]
     confidence: float
     handoff_offered: bool
+    article: str = ""  # slug of the article answered from ("" when it abstained)
+    section: str = ""  # heading of the section quoted
+    blocks: tuple[Block, ...] = ()  # the same answer, structured (paragraphs, lists, emphasis, links)
 
 
-def quote(passage: Passage) -> str:
-    """Pick the passage's most relevant sentences (at most three), in their original order."""
-    if not passage.sentences:
-        return passage.chunk.text[:_MAX_CHARS]
-    best = max(score for _, score in passage.sentences)
-    ranked = sorted(range(len(passage.sentences)), key=lambda i: -passage.sentences[i][1])
-    chosen = [i for i in ranked[:_MAX_SENTENCES] if passage.sentences[i][1] >= best - _SENTENCE_MARGIN]
-    text = ""
-    for i in sorted(chosen):
-        candidate = f"{text} {passage.sentences[i][0]}".strip()
-        if text and len(candidate) > _MAX_CHARS:
-            break
-        text = candidate
-    return text
+def _weights(blocks: tuple[Block, ...], passage: Passage) -> dict:
+    """Score each paragraph or list item by its best sentence's similarity to the question."""
+    flat = {piece: " ".join(text.split()) for piece, text in pieces(blocks)}
+    return {piece: max((score for sentence, score in passage.sentences if sentence in text), default=0.0)
+            for piece, text in flat.items()}
 
 
-def compose(hits: list[Hit], passage: Passage | None, threshold: float) -> Answer:
-    """Answer from the best article's passage, or say "I don't know" below the threshold."""
+def section_answer(passage: Passage, url: str, limit: int = ANSWER_CHARS) -> tuple[str, tuple[Block, ...]]:
+    """Answer with the passage's whole section if it fits in limit characters, else its most relevant
+    part and a link to the section."""
+    blocks = parse(passage.chunk.section or passage.chunk.text)
+    if len(plain(blocks)) <= limit:
+        return plain(blocks), blocks
+    part = relevant_part(blocks, _weights(blocks, passage), limit)
+    if url.startswith(("https://", "http://")):
+        part += (Block("paragraph", spans=(Span("Read more: "), Span(passage.chunk.heading, href=url))),)
+    return plain(part), part
+
+
+def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: int = ANSWER_CHARS) -> Answer:
+    """Answer from the best article's section, or say "I don't know" below the threshold."""
     score = hits[0].score if hits else 0.0
     confidence = round(max(0.0, min(1.0, score)), 3)
     if not hits or score < threshold:
-        return Answer(DONT_KNOW, (), confidence, True)
+        return Answer(DONT_KNOW, (), confidence, True, blocks=(Block("paragraph", spans=(Span(DONT_KNOW),)),))
     top = hits[0]
-    text = quote(passage) if passage else f"Our article “{top.title}” covers this."
-    return Answer(text, (Source(top.title, top.url),), confidence, False)
+    if passage is None:
+        text = f"Our article “{top.title}” covers this."
+        return Answer(text, (Source(top.title, top.url),), confidence, False, top.article,
+                      blocks=(Block("paragraph", spans=(Span(text),)),))
+    url = f"{top.url}#{passage.chunk.anchor}" if passage.chunk.anchor else top.url
+    text, blocks = section_answer(passage, url, limit)
+    return Answer(text, (Source(top.title, url),), confidence, False, top.article, passage.chunk.heading,
+                  blocks)

@@ -8,18 +8,24 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from flask import current_app
 
 from app.chat import transcripts
-from app.chat.answer import Answer, Source, compose
+from app.chat.answer import ANSWER_CHARS, Answer, Source, compose
 from app.chat.intents import wants_human
 from app.db import get_db, transaction
 from app.privacy import consent, subjects
 from app.privacy.scrubber import Placeholders, Scrubber
+from app.retrieval.context import Signals, TurnContext, read_turn, texts_to_encode
 from app.retrieval.embedder import Embedder
 from app.retrieval.live import LiveIndex
-from app.retrieval.search import best_passage, rank
+from app.retrieval.markdown import Block, Span
+from app.retrieval.search import Weights, best_passage
 
+_SEPARATOR = "\n\n"  # the client's messages are single-spaced (routes fold their whitespace)
 HUMAN_REQUESTED = "Of course — I'll ask a person from our support team to join this conversation."
+_HUMAN_ANSWER = Answer(HUMAN_REQUESTED, (), 1.0, False,
+                       blocks=(Block("paragraph", spans=(Span(HUMAN_REQUESTED),)),))
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class Reply:
     handoff_offered: bool
     message_id: str
     stored: bool
+    blocks: tuple = ()  # the answer structured for the widget (app.retrieval.markdown.Block)
     human_requested: bool = False  # the visitor asked for a person: the widget starts the handoff
 
 
@@ -41,28 +48,37 @@ class Pipeline:
     embedder: Embedder
     indexes: LiveIndex
     threshold: float
+    weights: Weights = Weights()  # how ranking signals are fused (eval swaps in its baselines)
+    signals: Signals = Signals()  # which context signals are used (eval switches each off)
+    answer_chars: int = ANSWER_CHARS
 
-    def answer(self, text: str) -> Answer:
-        """Find and compose the answer to one (already scrubbed) question; touches no storage."""
-        return self._answer(text)[0]
+    def answer(self, text: str, context: TurnContext | None = None) -> Answer:
+        """Find and compose the answer to one (already scrubbed) message in its (scrubbed) context;
+        touches no storage. `eval` calls this; a served turn goes through the same code."""
+        return self._answer(text, context or TurnContext(), self.answer_chars)[0]
 
-    def _answer(self, text: str) -> tuple[Answer, np.ndarray]:
+    def _answer(self, text: str, context: TurnContext, limit: int) -> tuple[Answer, np.ndarray]:
         index = self.indexes.current()
-        query = self.embedder.encode([text])[0]
-        hits = rank(index, query, text)
-        passage = best_passage(index, query, hits[0].article) if hits else None
-        return compose(hits, passage, self.threshold), query
+        texts = texts_to_encode(index, text, context, self.signals)
+        vectors = self.embedder.encode(texts)
+        hit = read_turn(index, texts, vectors, context, self.signals, self.weights)
+        passage = best_passage(index, vectors[0], hit.article, text)
+        return compose([hit], passage, self.threshold, limit), vectors[0]
 
-    def turn(self, conversation: transcripts.Conversation, text: str) -> Reply:
-        """Answer one visitor message; store the scrubbed turn if transcripts are consented."""
+    def turn(self, conversation: transcripts.Conversation, text: str,
+             context: TurnContext | None = None) -> Reply:
+        """Answer one visitor message in its context; store the scrubbed turn if transcripts are consented.
+
+        The context the client sent is scrubbed like the message and lives only in memory for this call."""
         db = get_db()
         keep = consent.current(db, conversation.visitor_id)["transcripts"]
         placeholders = Placeholders(*transcripts.placeholders(db, conversation.id)) if keep else None
         scrubbed = self.scrubber.scrub(text, placeholders)
         if wants_human(scrubbed.text):  # a request for a person, not a question for the articles
-            answer, vector = Answer(HUMAN_REQUESTED, (), 1.0, False), None
+            answer, vector = _HUMAN_ANSWER, None
         else:
-            answer, vector = self._answer(scrubbed.text)
+            answer, vector = self._answer(scrubbed.text, self._scrubbed(context),
+                                          current_app.config.get("ANSWER_CHARS", self.answer_chars))
         message_id = transcripts.new_id()
         if keep:
             turn = transcripts.StoredTurn(scrubbed.text, answer.text, [asdict(s) for s in answer.sources],
@@ -73,5 +89,17 @@ class Pipeline:
             with transaction(db):
                 transcripts.append_turn(db, conversation.id, turn, message_id, placeholders.labels)
                 subjects.remember(db, conversation.visitor_id, mentions)
-        return Reply(answer.text, answer.sources, answer.confidence, answer.handoff_offered,
-                     message_id, keep, answer.text is HUMAN_REQUESTED)
+        return Reply(answer.text, answer.sources, answer.confidence, answer.handoff_offered, message_id, keep,
+                     blocks=answer.blocks, human_requested=answer.text is HUMAN_REQUESTED)
+
+    def _scrubbed(self, context: TurnContext | None) -> TurnContext:
+        """Scrub the earlier messages like the message itself, in one pass (one NER run, not one per message).
+
+        No conversation placeholders: nothing of the context is stored, so it needs no stable numbering.
+        """
+        if context is None or not context.previous:
+            return context or TurnContext()
+        joined = self.scrubber.scrub(_SEPARATOR.join(context.previous)).text.split(_SEPARATOR)
+        if len(joined) != len(context.previous):  # a masked span crossed a separator: scrub one by one
+            joined = [self.scrubber.scrub(text).text for text in context.previous]
+        return TurnContext(tuple(joined), context.article)

@@ -10,6 +10,7 @@ from app import limits
 from app.api import bearer_visitor, json_body
 from app.chat import live_handoff, sessions
 from app.errors import ApiError
+from app.retrieval.context import TurnContext
 
 bp = Blueprint("chat", __name__, url_prefix="/api/v1")
 
@@ -36,6 +37,26 @@ def message_text(body: dict[str, Any]) -> str:
     return text.strip()
 
 
+MAX_PREVIOUS = 5  # earlier messages a turn may bring; the widget sends its last few
+_BAD_CONTEXT = ("`context` must be an object with optional `previous` (a list of at most 5 strings, "
+                "earlier messages oldest first) and `article` (a string of at most 500 characters).")
+
+
+def message_context(body: dict[str, Any]) -> TurnContext | None:
+    """Validate the optional `context` of a message body: earlier messages and the last answer's article."""
+    context = body.get("context")
+    if context is None:
+        return None
+    previous, article = (context.get("previous", []), context.get("article", "")) \
+        if isinstance(context, dict) and set(context) <= {"previous", "article"} else (None, None)
+    limit = current_app.config["MAX_MESSAGE_CHARS"]
+    if not isinstance(previous, list) or len(previous) > MAX_PREVIOUS \
+            or not isinstance(article, (str, type(None))) or len(article or "") > 500 \
+            or not all(isinstance(m, str) and len(m) <= limit for m in previous):
+        raise ApiError("invalid_request", _BAD_CONTEXT)
+    return TurnContext(tuple(" ".join(m.split()) for m in previous if m.strip()), (article or "").strip())
+
+
 def owned_conversation(conversation_id: str, visitor: sessions.Visitor | None = None):
     """Return the (authenticated) visitor's conversation, or raise 401/404."""
     visitor = visitor or bearer_visitor()
@@ -49,15 +70,18 @@ def owned_conversation(conversation_id: str, visitor: sessions.Visitor | None = 
 def post_message(conversation_id: str):
     visitor = bearer_visitor()  # 401 before validating the body
     limits.charge_visitor(visitor.id)
-    text = message_text(json_body())
+    body = json_body()
+    text, context = message_text(body), message_context(body)
     conversation = owned_conversation(conversation_id, visitor)
     if live_handoff.agent_is_answering(conversation):  # a person answers: the bot stays silent
-        return jsonify(answer=None, confidence=None, sources=[], handoff_offered=False, human_requested=False,
+        return jsonify(answer=None, confidence=None, sources=[], blocks=[], handoff_offered=False,
+                       human_requested=False,
                        message_id=live_handoff.relay(conversation, text),
                        handoff=asdict(live_handoff.state(conversation)))
-    reply = current_app.extensions["pipeline"].turn(conversation, text)
+    reply = current_app.extensions["pipeline"].turn(conversation, text, context)
     return jsonify(answer=reply.answer, confidence=reply.confidence,
                    sources=[{"title": s.title, "url": s.url} for s in reply.sources],
+                   blocks=[asdict(b) for b in reply.blocks],
                    handoff_offered=reply.handoff_offered, human_requested=reply.human_requested,
                    message_id=reply.message_id)
 

@@ -48,6 +48,8 @@ class Chunk:
     heading: str
     text: str
     kind: str  # "passage" | "question"
+    section: str = ""  # the whole section's Markdown, for answers that keep its steps and emphasis
+    anchor: str = ""  # the section's fragment id on the article page ("" for the introduction)
 
 
 def parse_article(slug: str, source: str) -> Article:
@@ -109,9 +111,15 @@ def _cap(text: str, limit: int) -> list[str]:
     return pieces + ([current] if current else [])
 
 
+def anchor(heading: str) -> str:
+    """The fragment id a heading gets, GitHub-style: "Wi-Fi requirements" -> wi-fi-requirements."""
+    return re.sub(r"\s", "-", re.sub(r"[^\w\s-]", "", heading.strip().lower()))
+
+
 def chunk_article(article: Article, limit: int) -> list[Chunk]:
     """Cut an article into passage entries by heading (size-capped) plus its question entries."""
-    chunks = [Chunk(article.slug, article.title, article.url, heading or article.title, piece, "passage")
+    chunks = [Chunk(article.slug, article.title, article.url, heading or article.title, piece, "passage",
+                    text, anchor(heading) if heading and heading != article.title else "")
               for heading, text in sections(article.body) for piece in _cap(text, limit)]
     chunks += [Chunk(article.slug, article.title, article.url, "", q, "question")
                for q in article.questions]

@@ -27,7 +27,7 @@ from app.retrieval.articles import Article, Chunk, chunk_article, split_sentence
 from app.retrieval.embedder import Embedder
 from app.retrieval.lexical import Lexical
 
-FORMAT = 3  # bump when chunking or the saved layout changes
+FORMAT = 4  # bump when chunking or the saved layout changes
 
 
 class IndexLoadError(Exception):

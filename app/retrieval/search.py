@@ -9,6 +9,7 @@ encode (done by the caller) and one FAISS search; the rest is arithmetic on vect
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,9 @@ class Weights:
     lexical: float = 0.05
 
 
+_STOP = frozenset("a an and the of at in on by for to your my our you i me it is are do does did how what "
+                  "when where which who can could should would will with from or this that there be am was "
+                  "have has get".split())
 DENSE_ONLY = Weights(top=1, classifier=0.0, lexical=0.0)
 LEXICAL_ONLY = Weights(dense=0.0, classifier=0.0, lexical=1.0)
 
@@ -97,22 +101,42 @@ def top_hits(index: Index, scores: np.ndarray, limit: int) -> list[Hit]:
     return hits
 
 
-def best_passage(index: Index, query: np.ndarray, article: str) -> Passage | None:
+def best_passage(index: Index, query: np.ndarray, article: str, text: str = "") -> Passage | None:
     """Return the article's passage that best answers the query, with per-sentence scores.
 
-    A passage is judged by its own similarity plus that of its best sentence: the whole
-    passage gives the topic, the sentence the specific fact asked about.
+    A passage is judged by its own similarity plus that of its best sentence (the whole passage gives
+    the topic, the sentence the specific fact asked about), plus the share of its heading's words the
+    question uses: a heading names what its section solves ("Requesting a reset link").
     """
+    asked = _stems(text)
     query = query.reshape(-1)
-    best: Passage | None = None
+    best: tuple[float, Passage] | None = None
     for row in index.rows_of(article):
         members = index.sentence_rows(row)
         scores = index.sentence_vectors[members] @ query
         sentences = tuple((index.sentences[i][1], float(s)) for i, s in zip(members, scores))
         candidate = Passage(index.chunks[row], float(index.vectors[row] @ query), sentences)
-        if best is None or _merit(candidate) > _merit(best):
-            best = candidate
-    return best
+        if candidate.chunk.anchor:
+            merit = _merit(candidate) + HEADING_WEIGHT * _overlap(asked, candidate.chunk.heading)
+        else:  # the introduction sums up the sections; it answers only when nothing else does
+            merit = _merit(candidate) - INTRO_COST
+        if best is None or merit > best[0]:
+            best = (merit, candidate)
+    return best[1] if best else None
+
+
+HEADING_WEIGHT = 0.3
+INTRO_COST = 0.15
+
+
+def _stems(text: str) -> set[str]:
+    """Content words, plural s dropped, cut to five letters: a crude stem ("statuses"/"status")."""
+    return {w.rstrip("s")[:5] for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP}
+
+
+def _overlap(asked: set[str], heading: str) -> float:
+    words = _stems(heading)
+    return len(asked & words) / len(words) if asked and words else 0.0
 
 
 def _merit(passage: Passage) -> float:

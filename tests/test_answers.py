@@ -1,0 +1,148 @@
+"""Answers keep the steps (whole sections, structured blocks, links to the section) and read a turn in
+its context (follow-ups, names, the last article); the regression set on the sample articles holds."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.chat.answer import compose
+from app.chat.pipeline import Pipeline
+from app.db import connect
+from app.retrieval import index as index_store
+from app.retrieval.articles import parse_article
+from app.retrieval.context import TurnContext
+from app.retrieval.live import LiveIndex
+from app.retrieval.markdown import Block, Span, parse, plain
+from app.retrieval.search import Hit, best_passage
+from tests.conftest import ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures"
+STEPS = ("---\ntitle: Descaling the kettle\nurl: https://help.example/kettle\n---\n"
+         "## Descaling step by step\n" + "Limescale builds up in hard-water areas and slows the kettle down. " * 6 +
+         "\n\nTo descale it:\n\n1. Fill the kettle halfway with water and vinegar.\n2. Boil it twice.\n"
+         "3. Rinse it **three times** with clean water.\n\n"
+         "The warranty does not cover damage from scale; see [our warranty](https://help.example/warranty) page.\n"
+         "## Cleaning the outside\nWipe the outside with a damp cloth.\n")
+
+
+@pytest.fixture(scope="module")
+def pipeline(scrubber, embedder, kb_index):
+    return Pipeline(scrubber, embedder, LiveIndex(kb_index), 0.45)
+
+
+def test_markdown_becomes_blocks_with_emphasis_and_safe_links_only():
+    blocks = parse("Tap **+ Add device** and read [the guide](https://x.example/g) or [this](ftp://x/y).\n\n"
+                   "- one\n- two *now*\n\n1. first\n2. second\n")
+    assert [b.type for b in blocks] == ["paragraph", "list", "list"]
+    assert Span("+ Add device", strong=True) in blocks[0].spans
+    assert [s.href for s in blocks[0].spans if s.href] == ["https://x.example/g"]  # ftp stays plain text
+    assert blocks[1].ordered is False and blocks[2].ordered is True
+    assert plain(blocks).endswith("- one\n- two now\n\n1. first\n2. second")
+
+
+def test_a_short_section_is_answered_whole_with_its_steps_and_its_anchor(pipeline):
+    answer = pipeline.answer("how do I pair the lamp with the app")
+    assert answer.section == "Pairing a new lamp"
+    assert answer.sources[0].url == "https://help.lumenlamps.example/articles/app-setup#pairing-a-new-lamp"
+    for step in ("Install the Lumen app", "+ Add device", "select it in the list", "enter your Wi-Fi password"):
+        assert step in answer.text
+    assert Span("+ Add device", strong=True) in answer.blocks[0].spans
+
+
+def test_list_items_stay_items(pipeline):
+    answer = pipeline.answer("how much is express shipping and how long does it take")
+    assert answer.section == "Delivery options and times"
+    assert answer.blocks[0].type == "list" and len(answer.blocks[0].items) == 2
+    assert "- Express shipping: 1–2 business days, $12.95 on any order." in answer.text.splitlines()
+
+
+def test_a_long_section_gives_its_relevant_part_whole_steps_and_a_link(embedder):
+    index = index_store.build([parse_article("kettle", STEPS)], embedder, 900)
+    query = embedder.encode(["how do I descale the kettle with vinegar"])[0]
+    passage = best_passage(index, query, "kettle", "how do I descale the kettle with vinegar")
+    answer = compose([Hit("kettle", "Descaling the kettle", "https://help.example/kettle", 0.9)], passage, 0.45, 300)
+    numbered = [b for b in answer.blocks if b.type == "list"]
+    assert numbered and numbered[0].ordered and len(numbered[0].items) == 3  # the steps, all of them
+    assert "Limescale builds up" not in answer.text  # the filler is cut
+    link = answer.blocks[-1].spans[-1]
+    assert link.href == "https://help.example/kettle#descaling-step-by-step" and link.text == "Descaling step by step"
+    assert answer.sources[0].url == "https://help.example/kettle#descaling-step-by-step"
+
+
+def test_a_follow_up_is_read_with_the_question_it_follows(pipeline):
+    alone = pipeline.answer("and how long is the link valid?")
+    assert alone.handoff_offered  # the issue's example: on its own it means nothing
+    answer = pipeline.answer("and how long is the link valid?", TurnContext(("I forgot my password",)))
+    assert answer.article == "passwords" and "60 minutes" in answer.text
+
+
+def test_a_new_topic_wins_over_the_previous_one(pipeline):
+    context = TurnContext(("I forgot my password",), "https://help.lumenlamps.example/articles/reset-password")
+    answer = pipeline.answer("how much does express shipping cost?", context)
+    assert answer.article == "shipping" and "$12.95" in answer.text
+
+
+def test_the_last_article_is_a_prior_for_an_ambiguous_turn(pipeline):
+    context = TurnContext(("how do I pair the lamp with the app",), "app-setup")
+    assert pipeline.answer("it still doesn't work", context).article == "app-setup"
+
+
+def _say(visitor, text, context):
+    return visitor.client.post(f"/api/v1/conversations/{visitor.conversation_id}/messages",
+                               json={"text": text, "context": context}, headers=visitor.auth)
+
+
+def test_api_takes_context_without_transcripts_consent_and_stores_nothing(app, visitor):
+    reply = _say(visitor, "and how long is the link valid?",
+                 {"previous": ["I forgot my password, my email is quietdesk-canary-ctx@example.com"]})
+    assert reply.status_code == 200, reply.json
+    assert reply.json["sources"][0]["url"].startswith("https://help.lumenlamps.example/articles/reset-password#")
+    assert reply.json["blocks"][0]["type"] == "paragraph" and "60 minutes" in reply.json["answer"]
+    db = connect(app.config["DB_PATH"], app.extensions["db_key"])
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+    assert b"quietdesk-canary-ctx" not in Path(app.config["DB_PATH"]).read_bytes()
+
+
+@pytest.mark.parametrize("context", [
+    "I forgot my password", ["I forgot my password"], {"previous": "I forgot my password"},
+    {"previous": [1]}, {"previous": ["a"] * 6}, {"previous": ["x" * 2001]}, {"article": 5},
+    {"article": "x" * 501}, {"previous": [], "mood": "angry"},
+])
+def test_bad_context_is_a_400_invalid_request(visitor, context):
+    reply = _say(visitor, "how do I reset my password", context)
+    assert reply.status_code == 400 and reply.json["error"] == "invalid_request"
+    assert "`context`" in reply.json["message"]
+
+
+def _lines(name):
+    return [json.loads(line) for line in (FIXTURES / name).read_text().splitlines() if line.strip()]
+
+
+def test_regression_set_passage_accuracy_holds(pipeline):
+    """60 customer-worded questions; 0.717 of passages right (0.833 of articles) when written; floor 0.68."""
+    questions = _lines("regression_questions.jsonl")
+    assert len(questions) >= 60
+    right = [(a.article, a.section) == (q["article"], q["section"])
+             for q in questions for a in [pipeline.answer(q["query"])]]
+    assert sum(right) / len(right) >= 0.68
+
+
+def test_regression_follow_ups_passage_accuracy_holds(pipeline):
+    """22 two-turn follow-ups (two switch topic): 0.82 of passages right with context, 0.41 without; floor 0.77."""
+    follow_ups = _lines("regression_follow_ups.jsonl")
+    assert len(follow_ups) >= 20
+    right = []
+    for turn in follow_ups:
+        before = pipeline.answer(turn["previous"][-1])
+        context = TurnContext(tuple(turn["previous"]), before.sources[0].url if before.sources else "")
+        answer = pipeline.answer(turn["query"], context)
+        right.append((answer.article, answer.section) == (turn["article"], turn["section"]))
+    assert sum(right) / len(right) >= 0.77
+
+
+def test_blocks_are_frozen_dataclasses():
+    with pytest.raises(Exception):
+        Block("paragraph").type = "list"
