@@ -16,7 +16,6 @@ from app.engines import ensure_index
 from app.evaluation import eval_cli
 from app.handoff_bench import bench_handoff
 from app.integrity import DatabaseDamaged, require_sound
-from app.privacy.pii_cli import eval_pii
 from app.privacy.retention import purge
 from app.retrieval.articles import ArticleError
 from app.retrieval.embedder import ModelError
@@ -64,7 +63,6 @@ def cli() -> None:
 cli.add_command(make_command(_create_app, _prepare))
 bench_cli.add_command(bench_handoff)
 cli.add_command(bench_cli)
-eval_cli.add_command(eval_pii)  # replaces app.evaluation's own `eval pii` (peers, halves, changed share)
 cli.add_command(eval_cli)
 
 if __name__ == "__main__":

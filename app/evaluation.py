@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from app import config
-from app.engines import scrub_patterns
+from app.privacy.pii_cli import eval_pii
 
 
 def _settings() -> dict:
@@ -53,20 +53,8 @@ def eval_retrieval(kb: Path, queries: Path, dev: Path | None, threshold: float |
         click.echo(format_table(results))
 
 
-@eval_cli.command("pii")
-@click.option("--data", required=True, type=click.Path(path_type=Path),
-              help="JSONL {text, spans: [{start, end, type}]}.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with ours and stock.")
-def eval_pii(data: Path, as_json: bool) -> None:
-    """Score our scrubber and stock Presidio (same spaCy model) in one run."""
-    from app.privacy.pii_eval import format_table, run_pii_eval, to_json
-
-    settings = _settings()
-    try:
-        ours, stock = run_pii_eval(data, settings["SPACY_MODEL"], scrub_patterns(settings["SCRUB_PATTERNS"]))
-    except (ValueError, OSError) as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(json.dumps(to_json(ours, stock), indent=2) if as_json else format_table(ours, stock))
+# `eval pii` (ours, stock Presidio, peers, template halves, queries changed) lives beside the scrubber.
+eval_cli.add_command(eval_pii)
 
 
 def _sample_intents(queries: Path, intents: int, seed: int) -> tuple[list[tuple[str, str]], list[str]]:
