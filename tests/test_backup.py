@@ -15,17 +15,10 @@ from app.db import connect, raw_key
 from tests.conftest import Visitor
 from tests.test_canary import needles, reader
 from tests.test_integrity import damage
+from tests.test_privacy_api import rows
 
 BACKUP_PASSPHRASE = "backup-only passphrase, kept offsite 7721"
 CANARY = "marguerite.oyelaran.4417@example.org"
-
-
-def rows(app, sql, *args):
-    db = connect(app.config["DB_PATH"], app.extensions["db_key"])
-    try:
-        return [tuple(r) for r in db.execute(sql, args)]
-    finally:
-        db.close()
 
 
 def key_file(folder: Path, passphrase: str = BACKUP_PASSPHRASE, mode: int = 0o600) -> Path:
@@ -276,8 +269,8 @@ def test_a_serving_app_holds_the_database_so_restore_is_refused_between_requests
                                                                                  kb_index, tmp_path):
     """An idle server holds no request connection; its workers keep one open so restore still sees it."""
     from app import create_app
-    serving = create_app({"INSTANCE": str(instance), "TESTING": True, "SCRUBBER": scrubber, "EMBEDDER": embedder,
-                          "INDEX": kb_index, "BACKGROUND_PURGE": True})
+    serving = create_app({"INSTANCE": str(instance), "TESTING": True, "SCRUBBER": scrubber,
+                          "EMBEDDER": embedder, "INDEX": kb_index, "BACKGROUND_PURGE": True})
     runner = serving.test_cli_runner()
     assert run(runner, "backup", tmp_path / "b.qdb").exit_code == 0
     refused(run(runner, "restore", tmp_path / "b.qdb"), "the database is in use: stop the server")
