@@ -46,9 +46,12 @@ def test_a_short_section_is_answered_whole_with_its_steps_and_its_anchor(pipelin
     answer = pipeline.answer("how do I pair the lamp with the app")
     assert answer.section == "Pairing a new lamp"
     assert answer.sources[0].url == "https://help.lumenlamps.example/articles/app-setup#pairing-a-new-lamp"
-    for step in ("Install the Lumen app", "+ Add device", "select it in the list", "enter your Wi-Fi password"):
+    for step in ("Install the Lumen app", "+ Add device", "select it in the list", "Enter your Wi-Fi password"):
         assert step in answer.text
-    assert Span("+ Add device", strong=True) in answer.blocks[0].spans
+    steps = answer.blocks[0]
+    assert steps.type == "list" and steps.ordered and len(steps.items) == 5  # the numbered steps, all of them
+    assert Span("+ Add device", strong=True) in steps.items[1]
+    assert "steady white" in answer.text  # and the paragraph after them
 
 
 def test_list_items_stay_items(pipeline):

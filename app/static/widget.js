@@ -95,6 +95,8 @@
     ".person{align-self:flex-start;max-width:88%;display:flex;flex-direction:column}.person .msg{max-width:none;background:#fff;border:2px solid ACC;border-top-left-radius:2px}" +
     ".who{font-size:12px;font-weight:700;color:#333;margin:0 0 2px 4px}" +
     ".note{align-self:center;color:#444;font-size:13px;text-align:center}.error{color:#a00000}" +
+    ".msg p{margin:0 0 6px}.msg ol,.msg ul{margin:0 0 6px;padding-left:22px}.msg li{margin:2px 0}.msg>:last-child{margin-bottom:0}" +
+    ".msg code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;background:#e3e6ea;border-radius:3px;padding:0 3px}.bot a{color:#0b4fa8}" +
     ".sources{margin-top:6px;font-size:13px}.sources a,.sheet a,.consent a{color:#0b4fa8;display:block}" +
     ".rate{margin-top:6px;display:flex;gap:6px;align-items:center}.rate button{background:#fff;border:1px solid #767676;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:15px}" +
     ".rate button[aria-pressed=true]{background:#dfe9f8;border-color:ACC}.thanks{font-size:13px;color:#444}" +
@@ -155,6 +157,9 @@
   var started = false;
   var seen = {}; // ids of messages on screen, so a poll never shows one twice
   var timer = 0, sending = 0, sent = 0, retried = false, offerPending = false;
+  // The visitor's last messages and the last answer's article, sent with the next message so a
+  // follow-up is read in context. Memory only: never saved to localStorage.
+  var recent = [], article = "";
 
   function load() {
     try { return JSON.parse(localStorage.getItem(STORE)) || {}; } catch (e) { return {}; }
@@ -211,9 +216,41 @@
     scroll();
   }
 
+  /* An answer's `blocks` (paragraphs, lists, spans with emphasis, code and http(s) links), built
+   * with DOM methods only; a span with an unsafe link stays plain text. */
+  function spans(list, parent) {
+    (list || []).forEach(function (s) {
+      var node = document.createTextNode(s.text || "");
+      ["code", "em", "strong"].forEach(function (tag) {
+        if (s[tag]) { var wrap = el(tag); wrap.append(node); node = wrap; }
+      });
+      if (s.href && safeUrl(s.href)) {
+        var a = el("a", { target: "_blank", rel: "noopener noreferrer" });
+        a.href = safeUrl(s.href);
+        a.append(node); node = a;
+      }
+      parent.append(node);
+    });
+  }
+  function blocks(list, parent) {
+    list.forEach(function (b) {
+      if (b.type === "list") {
+        var items = el(b.ordered ? "ol" : "ul");
+        (b.items || []).forEach(function (item) { var li = el("li"); spans(item, li); items.append(li); });
+        parent.append(items);
+      } else {
+        var p = el("p");
+        spans(b.spans, p);
+        parent.append(p);
+      }
+    });
+  }
+
   function showBot(reply) {
     var node = el("div", { class: "msg bot" });
-    node.append(el("span", { class: "sr" }, T.bot + ": "), document.createTextNode(reply.answer || reply.text));
+    node.append(el("span", { class: "sr" }, T.bot + ": "));
+    if (Array.isArray(reply.blocks) && reply.blocks.length) blocks(reply.blocks, node);
+    else node.append(document.createTextNode(reply.answer || reply.text));
     var sources = (reply.sources || []).filter(function (s) { return safeUrl(s.url); });
     if (sources.length) {
       var list = el("div", { class: "sources" }, T.sources);
@@ -393,16 +430,31 @@
     return node;
   }
 
+  /* Keep what the next turn's `context` needs: the visitor's texts, the last answer's first source. */
+  function remember(message) {
+    if (message.role === "visitor") recent = recent.concat(message.text).slice(-5);
+    else if (message.role !== "agent" && message.role !== "notice") {
+      var first = (message.sources || [])[0];
+      article = first && typeof first.url === "string" && first.url.length <= 500 ? first.url : "";
+    }
+  }
+
   function ask(text) {
     var person = state.handoff && state.handoff.status === "claimed";
     var indicator = person ? null : typing();
+    var body = { text: text }, context = {};
+    if (recent.length) context.previous = recent.slice(-5);
+    if (article) context.article = article;
+    if (recent.length || article) body.context = context;
     sending++; sent++;
-    call("POST", conv("/messages"), { text: text }).then(function (reply) {
+    call("POST", conv("/messages"), body).then(function (reply) {
       sending--;
       if (indicator) indicator.remove();
       seen[reply.message_id] = 1;
+      remember({ role: "visitor", text: text });
       if (reply.handoff) track(reply.handoff, false);
       if (reply.answer == null) return; // a person is answering: the message went to them
+      remember(reply);
       if (!active()) { state.lastId = reply.message_id; save(); }
       showBot(reply);
       offerPending = reply.handoff_offered;
@@ -527,6 +579,7 @@
       return call("GET", conv("/messages")).then(function (history) {
         var last = history.messages[history.messages.length - 1];
         history.messages.forEach(render);
+        history.messages.forEach(remember);
         if (last) state.lastId = last.id;
         offerPending = !!(last && last.handoff_offered);
         if (!history.messages.length) note(data.greeting || state.greeting);
@@ -541,7 +594,7 @@
 
   function clear() {
     stop();
-    state = {}; seen = {}; offerPending = false; localStorage.removeItem(STORE);
+    state = {}; seen = {}; offerPending = false; recent = []; article = ""; localStorage.removeItem(STORE);
     log.textContent = ""; started = false; endItem.hidden = true;
     if (!sheet.hidden) closeSheet();
   }

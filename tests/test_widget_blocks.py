@@ -1,0 +1,131 @@
+"""The widget renders an answer's structured `blocks` (steps as a list, emphasis, http(s) links) with
+DOM methods, and sends the conversation so far as `context` — kept in memory, never in localStorage —
+so a follow-up is answered in context. In real headless Chromium, against a real server on another
+origin. Screenshots: test-artifacts/widget-blocks.png (a list) and widget-blocks-follow-up.png."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.browser import browser, needs_chromium, shot  # noqa: F401 (browser is a fixture)
+from tests.test_widget import api, bot_messages, host_page, page_url  # noqa: F401 (fixtures)
+
+pytestmark = needs_chromium
+SHADOW = "document.getElementById('quietdesk-widget').shadowRoot"
+
+
+def open_chat(page, page_url):
+    page.goto(page_url)
+    page.get_by_role("button", name="Open chat").click()
+    page.get_by_role("button", name="Start chatting").click()  # no transcripts consent: context still works
+
+
+def say(page, text, count):
+    page.get_by_role("textbox", name="Your message").fill(text)
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_function(f"{SHADOW}.querySelectorAll('.msg.bot').length >= {count}")
+    return bot_messages(page).nth(count - 1)
+
+
+def message_bodies(requests):
+    return [json.loads(r.post_data) for r in requests
+            if r.method == "POST" and r.url.endswith("/messages")]
+
+
+def test_steps_render_as_a_list_and_follow_ups_carry_context(browser, page_url):
+    context = browser.new_context(viewport={"width": 420, "height": 900})
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r))
+    open_chat(page, page_url)
+
+    # The sample article's "Pairing a new lamp" section: its five numbered steps, the button in bold.
+    pairing = say(page, "how do I pair the lamp with the app", 1)
+    assert pairing.locator("ol > li").count() == 5, pairing.inner_html()
+    assert pairing.locator("li strong, p strong").all_inner_texts() == ["+ Add device"], pairing.inner_html()
+    assert "Wi-Fi password" in pairing.inner_text() and "steady white" in pairing.inner_text()
+    assert pairing.locator(".sr").first.inner_text() == "Assistant: "  # the screen-reader prefix stays
+
+    # A section written as a list comes out as one: several <li>, bold codes inside them.
+    codes = say(page, "what do the error codes on my lamp mean", 2)
+    items = codes.locator("ol > li, ul > li")
+    assert items.count() >= 3, codes.inner_html()
+    assert "E12" in codes.locator("li strong").all_inner_texts()
+    codes.locator("li").first.scroll_into_view_if_needed()
+    shot(page, "widget-blocks")
+    for answer in (pairing, codes):  # block links and sources: http(s) only, new tab, no opener
+        assert answer.locator(".sources a").count() >= 1
+        for link in answer.locator("a").all():
+            assert link.get_attribute("href").startswith(("http://", "https://"))
+            assert link.get_attribute("rel") == "noopener noreferrer" and link.get_attribute("target") == "_blank"
+
+    say(page, "I forgot my password", 3)
+    follow_up = say(page, "and how long is the link valid?", 4)
+    assert "60 minutes" in follow_up.inner_text(), follow_up.inner_text()
+    shot(page, "widget-blocks-follow-up")
+
+    first, second, third, fourth = message_bodies(requests)
+    assert "context" not in first  # nothing to send on the first message
+    assert second["context"] == {"previous": ["how do I pair the lamp with the app"],
+                                 "article": pairing.locator(".sources a").first.get_attribute("href")}
+    assert third["context"]["previous"] == ["how do I pair the lamp with the app", "what do the error codes on my lamp mean"]
+    assert fourth["context"]["previous"][-1] == "I forgot my password"
+    assert "I forgot my password" in fourth["context"]["previous"]
+    assert "password" in fourth["context"]["article"]
+
+    stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+    assert "forgot my password" not in stored and "pair the lamp" not in stored
+    context.close()
+
+
+def test_unsafe_links_in_blocks_stay_text_and_history_stays_plain(browser, page_url):
+    """A block's link that is not http(s) is shown as text; markup in spans is text, never HTML."""
+    context = browser.new_context()
+    page = context.new_page()
+    open_chat(page, page_url)
+    span = {"text": "", "strong": False, "em": False, "code": False, "href": None}
+    reply = {"answer": "plain", "confidence": 0.9, "sources": [], "handoff_offered": False,
+             "human_requested": False, "message_id": "m-fake", "handoff": None, "blocks": [
+                 {"type": "paragraph", "items": [], "ordered": False, "spans": [
+                     dict(span, text="<img src=x onerror=window.__pwned=1>", em=True),
+                     dict(span, text="bad", href="javascript:window.__pwned=1"),
+                     dict(span, text="good", href="https://example.com/help#pairing", strong=True),
+                     dict(span, text="cfg", code=True)]},
+                 {"type": "list", "spans": [], "ordered": False, "items": [[dict(span, text="one")], [dict(span, text="two")]]}]}
+
+    def fake(route):
+        if route.request.method == "POST":
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(reply))
+        else:
+            route.continue_()
+    page.route("**/messages", fake)
+    answer = say(page, "anything", 1)
+    links = answer.locator("a")
+    assert links.count() == 1 and links.first.get_attribute("href") == "https://example.com/help#pairing"
+    assert answer.locator("a > strong").inner_text() == "good"
+    assert "bad" in answer.inner_text() and answer.locator("code").inner_text() == "cfg"
+    assert answer.locator("em").inner_text() == "<img src=x onerror=window.__pwned=1>"
+    assert answer.locator("ul > li").all_inner_texts() == ["one", "two"]
+    assert page.evaluate(f"{SHADOW}.querySelectorAll('img').length") == 0
+    assert page.evaluate("window.__pwned") is None
+    assert "plain" not in answer.inner_text()  # blocks win over the plain answer when present
+    context.close()
+
+
+@pytest.mark.parametrize("blocks", [[], None])
+def test_plain_answer_when_blocks_are_missing_or_empty(browser, page_url, blocks):
+    context = browser.new_context()
+    page = context.new_page()
+    open_chat(page, page_url)
+    reply = {"answer": "Just the plain text.", "confidence": 0.9, "sources": [], "handoff_offered": False,
+             "human_requested": False, "message_id": "m-plain", "handoff": None}
+    if blocks is not None:
+        reply["blocks"] = blocks
+    page.route("**/messages", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                          body=json.dumps(reply))
+               if route.request.method == "POST" else route.continue_())
+    answer = say(page, "anything", 1)
+    assert answer.inner_text().endswith("Just the plain text.")
+    assert answer.locator("p, ul, ol").count() == 0
+    context.close()
