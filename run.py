@@ -21,6 +21,7 @@ from app.retrieval.articles import ArticleError
 from app.retrieval.embedder import ModelError
 from app.retrieval.index import IndexLoadError
 from app.server import make_command
+from app.soak import bench_soak
 
 # Failures that stop start-up with one clear line instead of a traceback.
 STARTUP_ERRORS = (ConfigError, DatabaseKeyError, SchemaError, ModelError, IndexLoadError, ArticleError,
@@ -62,6 +63,7 @@ def cli() -> None:
 
 cli.add_command(make_command(_create_app, _prepare))
 bench_cli.add_command(bench_handoff)
+bench_cli.add_command(bench_soak)
 cli.add_command(bench_cli)
 cli.add_command(eval_cli)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ def json_body(required: bool = True) -> dict[str, Any]:
         raise ApiError("invalid_request", "The request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise ApiError("invalid_request", "The request body must be a JSON object.")
+    if re.search("[\ud800-\udfff]", json.dumps(body, ensure_ascii=False)):  # a lone surrogate: unstorable
+        raise ApiError("invalid_request", "The request body must be valid Unicode text (no lone surrogates).")
     return body
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -56,10 +57,13 @@ def _rss_mb(pid: int) -> float:
 
 
 def start_server(instance: Path, workers: int = 1, log: IO | None = None,
-                 settings: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, float]:
+                 settings: dict[str, str] | None = None,
+                 new_session: bool = False) -> tuple[subprocess.Popen, str, float]:
     """Start `run.py serve` on a free loopback port and wait until /health is 200.
 
-    Returns the process, its base URL and the seconds it took; the caller terminates it.
+    Returns the process, its base URL and the seconds it took; the caller terminates it. With
+    new_session the server (master and workers) is a process group of its own, led by the returned
+    process, so `os.killpg(process.pid, signal)` reaches every worker.
     """
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUIETDESK_")}
@@ -67,7 +71,8 @@ def start_server(instance: Path, workers: int = 1, log: IO | None = None,
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "run.py", "serve", "--port", str(port),
                                 "--workers", str(workers)], cwd=ROOT, env=env,
-                               stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                               stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                               start_new_session=new_session)
     base = f"http://127.0.0.1:{port}"
     try:
         while process.poll() is None and time.perf_counter() - started < 600:
@@ -79,6 +84,8 @@ def start_server(instance: Path, workers: int = 1, log: IO | None = None,
                 time.sleep(0.2)
         raise click.ClickException("the server did not become healthy")
     except BaseException:
+        if new_session:  # workers too: none may outlive a failed start
+            os.killpg(process.pid, signal.SIGKILL)
         process.kill()
         raise
 

@@ -73,7 +73,10 @@ def _handle_http(error: HTTPException):
         message = error.description  # a page's own explanation, e.g. abort(400, "Enter the date as …")
     elif not request.path.startswith("/api/") and status == 400:
         message = "That request was not valid. Go back, check the form and try again."
-    return _render(code, status, message)
+    response = make_response(_render(code, status, message))
+    if status == 405:  # RFC 9110: a 405 names the methods the resource does allow
+        response.headers["Allow"] = ", ".join(getattr(error, "valid_methods", None) or ())
+    return response
 
 
 def _handle_unexpected(error: Exception):
