@@ -92,7 +92,7 @@ def test_sign_in_open_conversation_resolve_handoff_sign_out(browser, server):
     page.get_by_role("button", name="Resolve handoff").click()
     page.get_by_text("Handoff resolved.").wait_for()
     handoff = page.locator(".handoff").inner_text()
-    assert "handoff resolved, claimed by lead@example.com, resolved at" in handoff
+    assert "handoff resolved, claimed by Agent 1 (lead@example.com), resolved at" in handoff
     assert "gift-cards" in page.locator(".tags").inner_text()
     shot(page, "console-4b-conversation-tagged-and-resolved")
     page.get_by_role("link", name="Handoffs").click()
