@@ -73,6 +73,7 @@ def test_an_agent_takes_over_answers_and_hands_back_to_the_bot(app, client, team
     assert [(m["role"], m["author"]) for m in fresh] == [("agent", "Sam")]  # Robin's attempt was refused
     assert "<EMAIL_ADDRESS_1>" in fresh[0]["text"] and ADDRESS not in fresh[0]["text"]  # scrubbed like the visitor
     assert fresh[0]["text"].startswith("Hi, I'm Sam.")  # but the agent's own alias is theirs to say
+    assert database(app).execute("SELECT count(*) FROM subject_keys").fetchone()[0] == 0  # not the visitor's
 
     silent = visitor.say("Yes please, and is shipping free for floor lamps?").json
     assert silent["answer"] is None and silent["handoff"]["agent"] == "Sam"

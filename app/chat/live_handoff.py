@@ -71,7 +71,7 @@ def ask(conversation: transcripts.Conversation, grant: bool) -> tuple[HandoffSta
             raise ConsentRequired()
         consent.record(db, conversation.visitor_id, {"transcripts": True},
                        current_app.config["POLICY_VERSION"], "handoff")
-    handoff_id, created = handoffs.request(db, conversation.id)
+    _, created = handoffs.request(db, conversation.id)
     if created:
         _notify_team(conversation.id)
     return state(conversation), created
@@ -89,13 +89,14 @@ def store_scrubbed(conversation_id: str, visitor_id: int, role: str, text: str, 
     """Scrub text with the conversation's placeholders and store it as a message; return its id.
 
     Used for what visitors write to a person and what the person writes back: both are kept only
-    as scrubbed text, and an email typed by either side joins the data-subject lookup.
+    as scrubbed text. Only the visitor's own messages add to the data-subject lookup: an address an
+    agent writes is not one the visitor gave.
     """
     db, scrubber = get_db(), current_app.extensions["pipeline"].scrubber
     placeholders = Placeholders(*transcripts.placeholders(db, conversation_id))
     scrubbed = scrubber.scrub(text, placeholders, keep=(author,) if author else ())  # an agent's own alias
     mentions = [subjects.Mention(f.entity_type, f.fingerprint, conversation_id, f.placeholder)
-                for f in scrubbed.entities if f.fingerprint]
+                for f in scrubbed.entities if f.fingerprint and role == "visitor"]
     with transaction(db):
         message_id = transcripts.append_message(db, conversation_id, role, scrubbed.text, author)
         transcripts.remember_placeholders(db, conversation_id, placeholders.labels)
