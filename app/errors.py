@@ -56,7 +56,9 @@ def _render(code: str, status: int, message: str) -> Response | tuple[str, int]:
         response = jsonify(error=code, message=message)
         response.status_code = status
         return response
-    return render_template_string(_PAGE, status=status, message=message), status
+    page = render_template_string(_PAGE, status=status, message=message)
+    return page, status, {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+                          "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
 
 
 def _handle_api_error(error: ApiError):

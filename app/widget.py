@@ -25,6 +25,11 @@ def demo():
     # A relative src: the Host header is the client's to choose, so it must never reach the page.
     response = current_app.make_response(render_template("demo.html", widget="/widget.js"))
     response.headers["Cache-Control"] = "no-store"
+    # The demo's own styles and the widget's style element are inline; scripts and calls stay on this site.
+    response.headers["Content-Security-Policy"] = ("default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                                   "img-src 'self' data:; frame-ancestors 'none'")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 

@@ -215,3 +215,11 @@ def test_demo_page_never_echoes_the_host_header(client):
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "evil.example" not in page
     assert '<script src="/widget.js"' in page and response.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_outside_the_console_carry_security_headers(client):
+    """Issue 11 item 7 (wapiti): / and /demo had no CSP, no nosniff, no framing rule."""
+    for response in (client.get("/demo"), client.get("/")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
