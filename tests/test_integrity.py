@@ -7,7 +7,6 @@ import sys
 
 from app.config import ROOT
 from app.db import connect
-from tests.conftest import Visitor
 
 PAGE = 4096
 
