@@ -61,11 +61,6 @@ def page_number(raw: str | None) -> int:
     return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 10**6 else 1
 
 
-def waiting_handoffs() -> int:
-    """Count handoffs waiting for a human."""
-    return handoffs.count_waiting(get_db())
-
-
 def parse_filters(args: Mapping[str, str]) -> transcripts.Filters:
     """Read the conversation filters from a query string; ValueError names a bad one."""
     values = {}

@@ -46,7 +46,7 @@ def logout():
 @bp.get("/")
 @login_required
 def home():
-    return render_template("admin/home.html", waiting=console.waiting_handoffs(), figures=desk.waiting_figures())
+    return render_template("admin/home.html", waiting=desk.waiting_count(), figures=desk.waiting_figures())
 
 
 @bp.get("/conversations")
