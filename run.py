@@ -1,6 +1,7 @@
 """Quietdesk command line: `python run.py --help`."""
 from __future__ import annotations
 
+import subprocess
 import sys
 from typing import Any, Mapping, NoReturn
 
@@ -12,16 +13,15 @@ from app import create_app
 from app.bench import bench_cli
 from app.config import ConfigError
 from app.db import DatabaseKeyError, SchemaError, get_db, migrate_app
-from app.engines import ensure_index
+from app.engines import index_ready
 from app.evaluation import eval_cli
-from app.handoff_bench import bench_handoff
+from app.retrieval.importer.cli import knowledge_cli
 from app.integrity import DatabaseDamaged, require_sound
 from app.privacy.retention import purge
 from app.retrieval.articles import ArticleError
 from app.retrieval.embedder import ModelError
 from app.retrieval.index import IndexLoadError
 from app.server import make_command
-from app.soak import bench_soak
 
 # Failures that stop start-up with one clear line instead of a traceback.
 STARTUP_ERRORS = (ConfigError, DatabaseKeyError, SchemaError, ModelError, IndexLoadError, ArticleError,
@@ -42,15 +42,18 @@ def _create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _prepare(app: Flask) -> None:
-    """Before the server forks: check the file, migrate, purge expired data, build the index if articles
-    changed."""
+    """Before the server forks: check the file, migrate, purge expired data, and build the index if articles
+    changed (or export the model) in a child process, so the master never loads a model."""
     try:
         if app.config["DB_PATH"].exists():
             require_sound(app.config["DB_PATH"], app.extensions["db_key"])
         migrate_app(app)
         with app.app_context():
-            purge(get_db(), app.config["RETENTION_DAYS"], contact_days=app.config["CONTACT_RETENTION_DAYS"])
-        ensure_index(app)
+            purge(get_db(), app.config["RETENTION_DAYS"], contact_days=app.config["CONTACT_RETENTION_DAYS"],
+                  analytics_days=app.config["ANALYTICS_RETENTION_DAYS"])
+        if not index_ready(app):
+            if subprocess.run([sys.executable, __file__, "index", "build"]).returncode:
+                _refuse_to_start(RuntimeError("building the index failed (the reason is above)"))
     except STARTUP_ERRORS as error:
         _refuse_to_start(error)
 
@@ -62,10 +65,9 @@ def cli() -> None:
 
 
 cli.add_command(make_command(_create_app, _prepare))
-bench_cli.add_command(bench_handoff)
-bench_cli.add_command(bench_soak)
 cli.add_command(bench_cli)
 cli.add_command(eval_cli)
+cli.add_command(knowledge_cli)
 
 if __name__ == "__main__":
     cli()

@@ -17,6 +17,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app import api, config, db, engines, errors, health, limits, logs, widget
     from app import backup  # noqa: F401 (registers `db backup` and `db restore` on the db group)
     from app.admin import auth as admin_auth, cli as admin_cli, manage_routes, notify, routes as admin_routes
+    from app.admin.analytics_routes import bp as analytics_bp
+    from app.admin.import_routes import bp as import_bp
     from app.chat import live_handoff, routes as chat_routes
     from app.privacy import retention, routes as privacy_routes
 
@@ -42,4 +44,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     for blueprint in (chat_routes.bp, privacy_routes.bp, health.bp, admin_routes.bp, manage_routes.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(analytics_bp)
+    app.register_blueprint(import_bp)
     return app

@@ -238,7 +238,7 @@ def _stage(source: Path, staged: Path, passphrase: str, target_key: str | None, 
     return target_key
 
 
-def _reconcile(staged: Path, key: str, entries: list[ledger.Entry], days: tuple[int, int]) -> Restored:
+def _reconcile(staged: Path, key: str, entries: list[ledger.Entry], days: tuple[int, int, int]) -> Restored:
     """Migrate the copy, carry the ledger over and erase every ledgered visitor in it again, then run
     the retention purge (conversations it purged since the backup was made would come back)."""
     db = connect(staged, key)
@@ -246,7 +246,7 @@ def _reconcile(staged: Path, key: str, entries: list[ledger.Entry], days: tuple[
         applied = tuple(migrate(db))
         ledger.add(db, entries)
         erased = visitors.delete_visitors(db, [e.visitor_id for e in ledger.entries(db)], "erasure")
-        purged = purge(db, days[0], contact_days=days[1])
+        purged = purge(db, days[0], contact_days=days[1], analytics_days=days[2])
         ledgered = len(ledger.entries(db))
     finally:
         db.close()
@@ -270,9 +270,9 @@ def _swap(live: Path, staged: Path, key: str, keep: bool) -> None:
     kept.unlink(missing_ok=True)  # no retention purge or erasure would ever reach the data it holds
 
 
-def restore(live: Live, source: Path, passphrase: str | None, days: tuple[int, int]) -> Restored:
+def restore(live: Live, source: Path, passphrase: str | None, days: tuple[int, int, int]) -> Restored:
     """Replace the database with the backup at source, made with the database's key or passphrase;
-    days are the retention and contact-retention periods (see the module docstring for the order)."""
+    days are the retention, contact-retention and analytics-retention periods (see the module docstring for the order)."""
     if source.resolve() == live.path.resolve():
         raise BackupError("that is the database itself, not a backup")
     hint = ("the passphrase in the key file does not open it" if passphrase else "the database's key "
@@ -335,7 +335,8 @@ def restore_command(path: Path, key_file: Path | None) -> None:
     try:
         passphrase = read_key_file(key_file) if key_file else None
         done = restore(Live(config["DB_PATH"], current_app.extensions["db_key"], config["DB_KEY"]), path,
-                       passphrase, (config["RETENTION_DAYS"], config["CONTACT_RETENTION_DAYS"]))
+                       passphrase, (config["RETENTION_DAYS"], config["CONTACT_RETENTION_DAYS"],
+                                    config["ANALYTICS_RETENTION_DAYS"]))
     except (BackupError, DatabaseKeyError, SchemaError, OSError) as error:
         raise click.ClickException(str(error)) from None
     except sqlcipher3.DatabaseError as error:  # raised before the swap: the current file is untouched

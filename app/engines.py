@@ -16,7 +16,6 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app import logs
-from app.chat.pipeline import Pipeline
 from app.config import ConfigError
 from app.retrieval import index as index_store
 from app.retrieval.articles import ArticleError, load_articles
@@ -74,6 +73,32 @@ def index_root(app: Flask) -> Path:
     return Path(app.instance_path) / "index"
 
 
+def model_exports(config) -> Path:
+    """Return the folder that holds the embedding model exported for ONNX Runtime (weights only)."""
+    return Path(config["MODEL_CACHE"] or Path(config["INSTANCE"]) / "models").resolve()
+
+
+def load_embedder(config) -> Embedder:
+    """Load the embedding model from the app's settings, on ONNX Runtime where it exports."""
+    return Embedder(config["EMBEDDING_MODEL"], config["TORCH_THREADS"], model_exports(config))
+
+
+def model_exported(config) -> bool:
+    """Say whether the embedding model has its ONNX export (so a worker needs no torch)."""
+    from app.retrieval.onnx_encoder import folder_for
+
+    model = config["EMBEDDING_MODEL"] or default_model()
+    return Path(model).is_dir() and (folder_for(model_exports(config), model) / "model.onnx").exists()
+
+
+def index_ready(app: Flask) -> bool:
+    """Say whether `index build` has nothing to do: the saved index is current and the model exported."""
+    articles = load_articles(Path(app.config["KNOWLEDGE_DIR"]))
+    model = app.config["EMBEDDING_MODEL"] or default_model()
+    digest = index_store.digest_of(articles, model, app.config["CHUNK_CHARS"])
+    return index_store.current_digest(index_root(app)) == digest and model_exported(app.config)
+
+
 def ensure_index(app: Flask, embedder: Embedder | None = None, force: bool = False) -> index_store.Index:
     """Load the saved index, rebuilding it first if the articles or model changed (or force)."""
     articles = load_articles(Path(app.config["KNOWLEDGE_DIR"]))
@@ -82,7 +107,7 @@ def ensure_index(app: Flask, embedder: Embedder | None = None, force: bool = Fal
     root = index_root(app)
     if not force and index_store.current_digest(root) == digest:
         return index_store.load(root)
-    embedder = embedder or Embedder(model, app.config["TORCH_THREADS"])
+    embedder = embedder or load_embedder(app.config)
     try:
         previous = index_store.load(root)  # its vectors are reused for texts that did not change
     except IndexLoadError:
@@ -96,9 +121,10 @@ def ensure_index(app: Flask, embedder: Embedder | None = None, force: bool = Fal
 @index_cli.command("build")
 @click.option("--force", is_flag=True, help="Rebuild even if no article changed.")
 def build_command(force: bool) -> None:
-    """Build the search index from the knowledge folder (only if articles changed)."""
+    """Build the search index from the knowledge folder (only if articles changed); export the model."""
     try:
-        built = ensure_index(current_app, current_app.extensions.get("embedder"), force)
+        embedder = current_app.extensions.get("embedder") or load_embedder(current_app.config)
+        built = ensure_index(current_app, embedder, force)
     except (ArticleError, IndexLoadError, ModelError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"index {built.digest[:12]}: {built.articles} articles, {len(built.chunks)} entries, "
@@ -111,15 +137,18 @@ def init_app(app: Flask) -> None:
     phone_region(app.config["PHONE_REGION"])  # a bad region stops start-up in every process
     if app.config.get("LAZY"):
         return
+    from app.chat.answer_cache import AnswerCache
+    from app.chat.pipeline import Pipeline  # here, not above: a LAZY process (the server's master) loads no NLP
+
     scrubber = app.config.get("SCRUBBER")
     if scrubber is None:  # an injected (test) scrubber keeps the vocabulary its owner gave it
         scrubber = load_scrubber(app.config)
         scrubber.keep_terms(knowledge_terms(Path(app.config["KNOWLEDGE_DIR"])))
     logs.FILTER.use(lambda text: scrubber.scrub(text).text)
-    embedder = app.config.get("EMBEDDER") or Embedder(app.config["EMBEDDING_MODEL"],
-                                                      app.config["TORCH_THREADS"])
+    embedder = app.config.get("EMBEDDER") or load_embedder(app.config)
     injected = app.config.get("INDEX")
     indexes = LiveIndex(injected.prepare()) if injected else LiveIndex(ensure_index(app, embedder).prepare(),
                                                                          index_root(app))
     app.extensions["embedder"] = embedder
-    app.extensions["pipeline"] = Pipeline(scrubber, embedder, indexes, app.config["ANSWER_THRESHOLD"])
+    app.extensions["pipeline"] = Pipeline(scrubber, embedder, indexes, app.config["ANSWER_THRESHOLD"],
+                                          cache=AnswerCache(app.config["ANSWER_CACHE"]))

@@ -1,14 +1,16 @@
 """Stable error codes and the app-level handlers that render them.
 
-Under /api every error is JSON `{"error": code, "message": text}`; elsewhere a short HTML page.
-Handlers are registered on the app, not a blueprint, so routing 404s and 405s are covered too.
-No response ever carries a traceback.
+Under /api every error is JSON `{"error": code, "message": text}`; elsewhere a short HTML page, and
+under /admin for a signed-in console user the console's own page, navigation included, so the way
+back is one click. Handlers are registered on the app, not a blueprint, so routing 404s and 405s
+are covered too. No response ever carries a traceback.
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, make_response, render_template_string, request
+from flask import Flask, Response, jsonify, make_response, render_template, render_template_string, request
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from app import integrity
@@ -39,6 +41,8 @@ _BY_STATUS = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ status }}</title>
 </head><body><h1>{{ status }}</h1><p>{{ message }}</p></body></html>"""
+_TITLES = {400: "That request was not valid", 403: "Not for your account", 404: "Not found",
+           405: "Not allowed here", 413: "Too large"}
 
 
 class ApiError(Exception):
@@ -51,11 +55,28 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def _console_page(status: int, message: str) -> str | None:
+    """Render a console error page inside the console's layout; None if this is no console user's page."""
+    if not request.path.startswith("/admin") or status >= 500:
+        return None  # a 500 may come from the database the navigation reads: keep that page plain
+    try:
+        if not current_user.is_authenticated:
+            return None
+        return render_template("admin/error.html", status=status, message=message,
+                               title=_TITLES.get(status, "That did not work"))
+    except Exception:  # an error page must never fail; the plain page below still says what happened
+        log.exception("console error page failed")
+        return None
+
+
 def _render(code: str, status: int, message: str) -> Response | tuple[str, int]:
     if request.path.startswith("/api/"):
         response = jsonify(error=code, message=message)
         response.status_code = status
         return response
+    console = _console_page(status, message)
+    if console is not None:
+        return console, status  # the console's own security headers are added after the request
     page = render_template_string(_PAGE, status=status, message=message)
     return page, status, {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
                           "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}

@@ -34,23 +34,43 @@ def eval_cli() -> None:
 @click.option("--dev", type=click.Path(path_type=Path), help="JSONL like --queries; thresholds are fitted here.")
 @click.option("--threshold", type=float, help="Also score our engine at this fixed threshold (say, the "
               "product's QUIETDESK_ANSWER_THRESHOLD) — for data without a dev split.")
+@click.option("--scrub/--no-scrub", default=True, show_default=True,
+              help="Scrub every query with the product's scrubber first, as the server does, and add a row "
+                   "for our engine on the raw text.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-def eval_retrieval(kb: Path, queries: Path, dev: Path | None, threshold: float | None, as_json: bool) -> None:
+def eval_retrieval(kb: Path, queries: Path, dev: Path | None, threshold: float | None, scrub: bool,
+                   as_json: bool) -> None:
     """Score our engine, a dense-only and a BM25-only baseline, and one ablation per mechanism."""
-    from app.retrieval.embedder import Embedder, ModelError
+    from app.engines import load_embedder
+    from app.retrieval.embedder import ModelError
     from app.retrieval.evaluate import EvalDataError, check_files, evaluate, format_table
 
     settings = _settings()
     try:
         check_files(kb, queries, dev)
-        embedder = Embedder(settings["EMBEDDING_MODEL"], settings["TORCH_THREADS"])
-        results = evaluate(kb, queries, dev, embedder, fixed=threshold)
+        embedder = load_embedder(settings)
+        results = evaluate(kb, queries, dev, embedder, fixed=threshold,
+                           scrub=_product_scrubber(settings, kb) if scrub else None)
     except (EvalDataError, ModelError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json.dumps({r.name: dataclasses.asdict(r) for r in results}, indent=2))
     else:
         click.echo(format_table(results))
+
+
+def _product_scrubber(settings, kb: Path):
+    """The scrubber as the server builds it for this knowledge base (its terms kept), as a text → text function."""
+    import tempfile
+
+    from app.engines import knowledge_terms, load_scrubber
+    from app.retrieval.evaluate import write_kb
+
+    scrubber = load_scrubber(settings)
+    with tempfile.TemporaryDirectory(prefix="quietdesk-eval-kb-") as folder:
+        write_kb(kb, Path(folder))
+        scrubber.keep_terms(knowledge_terms(Path(folder)))
+    return lambda text: scrubber.scrub(text).text
 
 
 # `eval pii` (ours, stock Presidio, peers, template halves, queries changed) lives beside the scrubber.
@@ -88,12 +108,12 @@ def eval_gaps(queries: Path, intents: int, seed: int) -> None:
     """
     from sklearn.metrics import adjusted_rand_score, completeness_score, homogeneity_score
 
-    from app.retrieval.embedder import Embedder
+    from app.engines import load_embedder
     from app.retrieval.grouping import SIMILARITY, group_similar
 
     sample, picked = _sample_intents(queries, intents, seed)
     settings = _settings()
-    vectors = Embedder(settings["EMBEDDING_MODEL"], settings["TORCH_THREADS"]).encode([q for _, q in sample])
+    vectors = load_embedder(settings).encode([q for _, q in sample])
     truth = [label for label, _ in sample]
     click.echo(f"{len(sample)} questions from {len(picked)} intents ({queries.name}, seed {seed})")
     click.echo("similarity  groups  ARI    homogeneity  completeness")
@@ -124,24 +144,34 @@ class _Remembering:
         return np.stack([self._known[t] for t in texts]) if texts else self._embedder.encode([])
 
 
-def _dialogue_engines(index, embedder) -> dict:
-    """The rows of `eval dialogue`: each is the chat pipeline's own answer code, configured."""
+def _dialogue_engines(index, embedder, scrub=None) -> dict:
+    """The rows of `eval dialogue`: each is the chat pipeline's own answer code, configured. With `scrub`
+    (text → scrubbed text) each turn and its context are scrubbed first, as the server does, and a last
+    row answers the raw text."""
+    from functools import lru_cache
+
     from app.chat.pipeline import Pipeline
     from app.retrieval.context import Signals, TurnContext
     from app.retrieval.live import LiveIndex
     from app.retrieval.search import DENSE_ONLY
 
-    def engine(with_context: bool = True, **options):
-        pipeline = Pipeline(None, embedder, LiveIndex(index), 0.0, **options)  # eval text is not scrubbed
-        if not with_context:
-            return lambda text, context: pipeline.answer(text)
-        return lambda text, context: pipeline.answer(text, TurnContext(previous=context))
+    scrubbed = lru_cache(maxsize=None)(scrub) if scrub else (lambda text: text)  # each distinct text once
 
-    return {"ours": engine(), "ours on the turn alone": engine(False),
-            "dense-only baseline": engine(False, weights=DENSE_ONLY),
-            "ours without names from context": engine(signals=Signals(names=False)),
-            "ours without follow-up joining": engine(signals=Signals(follow_up=False)),
-            "ours with context, dense-only": engine(weights=DENSE_ONLY)}
+    def engine(with_context: bool = True, raw: bool = False, **options):
+        pipeline = Pipeline(None, embedder, LiveIndex(index), 0.0, **options)
+        clean = (lambda text: text) if raw else scrubbed
+        if not with_context:
+            return lambda text, context: pipeline.answer(clean(text))
+        return lambda text, context: pipeline.answer(clean(text), TurnContext(tuple(clean(c) for c in context)))
+
+    engines = {"ours": engine(), "ours on the turn alone": engine(False),
+               "dense-only baseline": engine(False, weights=DENSE_ONLY),
+               "ours without names from context": engine(signals=Signals(names=False)),
+               "ours without follow-up joining": engine(signals=Signals(follow_up=False)),
+               "ours with context, dense-only": engine(weights=DENSE_ONLY)}
+    if scrub:
+        engines["ours, without scrubbing"] = engine(raw=True)
+    return engines
 
 
 @eval_cli.command("dialogue")
@@ -153,22 +183,28 @@ def _dialogue_engines(index, embedder) -> dict:
               help="JSONL like --queries; thresholds are fitted here.")
 @click.option("--threshold", type=float,
               help="Also score our engine at this fixed threshold (the product's).")
+@click.option("--scrub/--no-scrub", default=True, show_default=True,
+              help="Scrub every turn and its context with the product's scrubber first, as the server does, "
+                   "and add a row for our engine on the raw text.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-def eval_dialogue(kb: Path, queries: Path, dev: Path | None, threshold: float | None, as_json: bool) -> None:
+def eval_dialogue(kb: Path, queries: Path, dev: Path | None, threshold: float | None, scrub: bool,
+                  as_json: bool) -> None:
     """Score passage answering in multi-turn dialogues: ours, the turn alone, dense-only, ablations."""
     from app.retrieval.dialogue import (check_dialogue_files, evaluate_dialogues, format_dialogue_table,
                                         load_turns)
-    from app.retrieval.embedder import Embedder, ModelError
+    from app.engines import load_embedder
+    from app.retrieval.embedder import ModelError
     from app.retrieval.evaluate import EvalDataError, build_index
 
     settings = _settings()
     try:
         check_dialogue_files(kb, queries, dev)
-        embedder = _Remembering(Embedder(settings["EMBEDDING_MODEL"], settings["TORCH_THREADS"]))
+        embedder = _Remembering(load_embedder(settings))
         index = build_index(kb, embedder, settings["CHUNK_CHARS"]).prepare()
         turns, dev_turns = load_turns(queries), load_turns(dev) if dev else []
         embedder.encode([t.text for t in turns + dev_turns])  # batch-encoded once, as eval retrieval does
-        results = evaluate_dialogues(turns, dev_turns, _dialogue_engines(index, embedder), threshold)
+        engines = _dialogue_engines(index, embedder, _product_scrubber(settings, kb) if scrub else None)
+        results = evaluate_dialogues(turns, dev_turns, engines, threshold)
     except (EvalDataError, ModelError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:

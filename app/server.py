@@ -1,8 +1,9 @@
 """`run.py serve`: the production WSGI server (gunicorn), not Flask's development server.
 
-The master prepares once — migrates the database, purges expired data and builds the index if
-articles changed — then forks workers; each worker creates the app and so loads the models once, with torch
-limited to TORCH_THREADS so workers do not fight over cores. Workers are gthread workers that buffer
+The master prepares once — migrates the database, purges expired data and, in a child process, builds
+the index if articles changed and exports the embedding model for ONNX Runtime — then forks workers;
+each worker creates the app and so loads the models once, limited to TORCH_THREADS threads so workers
+do not fight over cores. The master itself loads no model: its few log lines are scrubbed by patterns. Workers are gthread workers that buffer
 each whole request (bounded by MAX_REQUEST_BYTES and a deadline) before a thread gets it, so slow
 clients cannot hold the request threads (see app/buffering.py).
 """
@@ -13,8 +14,12 @@ from typing import Any, Callable
 import click
 from gunicorn.app.base import BaseApplication
 
+from app import logs
 from app.buffering import buffering_worker
+from app.engines import model_exported
+from app.retrieval.onnx_encoder import keep_torch_out
 from app.logs import ScrubbedGunicornLogger
+from app.privacy.patterns import scrub_patterns
 
 
 class _Server(BaseApplication):
@@ -43,13 +48,16 @@ def make_command(create_app: Callable[..., Any], prepare: Callable[[Any], None])
     def serve(host: str, port: int, workers: int, threads: int) -> None:
         """Run Quietdesk with gunicorn on embedded defaults."""
         app = create_app({"LAZY": True})
+        logs.FILTER.use(scrub_patterns)  # the master's own lines; each worker installs the full scrubber
         prepare(app)
+        if model_exported(app.config):
+            keep_torch_out()
         options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
                    "worker_class": buffering_worker(app.config["MAX_REQUEST_BYTES"]),
                    "timeout": 60, "accesslog": None, "errorlog": "-", "preload_app": False,
                    # gunicorn 27 otherwise opens a control socket under $HOME that can stop or reload us.
                    "control_socket_disable": True,
                    "logger_class": ScrubbedGunicornLogger}
-        _Server(lambda: create_app({"BACKGROUND_PURGE": True}), options).run()
+        _Server(lambda: create_app({"BACKGROUND_PURGE": True, "REUSE_CONNECTIONS": True}), options).run()
 
     return serve

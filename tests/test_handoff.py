@@ -16,7 +16,7 @@ import pytest
 from app import create_app
 from app.admin import accounts, audit
 from app.privacy.retention import purge
-from app.privacy.scrubber import fingerprint
+from app.privacy.placeholders import fingerprint
 from tests.conftest import TEST_SUBJECT_KEY, Visitor
 from tests.test_admin_pages import PASSWORD, Console, database
 from tests.test_notify import inbox  # noqa: F401  (a real SMTP server on loopback, as a fixture)

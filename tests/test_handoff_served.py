@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from app.bench import start_server
-from app.handoff_bench import AGENT_PASSWORD, Agent, get, make_account, workers_seen
+from app.bench.handoff import AGENT_PASSWORD, Agent, get, make_account, workers_seen
 from tests.conftest import call
 
 POLL = "GET /api/v1/conversations/<conversation_id>/messages"

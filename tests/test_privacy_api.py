@@ -83,7 +83,7 @@ def test_withdrawal_stops_storage_from_the_next_request(app, visitor):
 
 
 def test_subject_keys_find_the_visitor_by_normalised_email(app, visitor, scrubber):
-    from app.privacy.scrubber import fingerprint
+    from app.privacy.placeholders import fingerprint
     visitor.consent(transcripts=True)
     visitor.say(f"please write to {EMAIL}")
     key = fingerprint(b"test-subject-key", "EMAIL_ADDRESS", EMAIL.upper())
@@ -223,7 +223,7 @@ def test_serving_workers_purge_in_the_background(instance, scrubber, embedder, k
 
 def test_masked_values_cannot_be_recovered_with_the_instance_keys(app, visitor):
     """Security review finding 6: a date of birth or SSN was recoverable by guessing its stored hash."""
-    from app.privacy.scrubber import fingerprint
+    from app.privacy.placeholders import fingerprint
     visitor.consent(transcripts=True)
     visitor.say("I was born on 12 March 1985, my SSN is 078-05-1120 and my email is jo@example.com")
     second = visitor.say("Again: born 12 March 1985").json

@@ -7,15 +7,8 @@ import socket
 import pytest
 from presidio_analyzer import RecognizerResult
 
-from app.privacy.scrubber import (
-    Placeholders,
-    Scrubber,
-    build_analyzer,
-    fingerprint,
-    normalise,
-    resolve,
-    use_offline_tldextract,
-)
+from app.privacy.placeholders import Placeholders, fingerprint, normalise
+from app.privacy.scrubber import Scrubber, build_analyzer, resolve, use_offline_tldextract
 
 KEY = b"test-subject-key"
 ORDER_PATTERN = r"\bLL-\d{6}\b"
@@ -203,3 +196,23 @@ def test_placeholders_are_keyed_by_the_conversation_not_the_long_lived_subject_k
                                                                  ("CREDIT_CARD", "4111 1111 1111 1111"))}
     assert not guesses & set(first)  # guessing with the instance's subject key recovers nothing
     assert scrubber.scrub("born 12 March 1985, as I said", one).text == "born <DATE_OF_BIRTH_1>, as I said"
+
+
+NAME_SHAPES = ("Is this product for women also", "is shipping free to canada", "My name is Ancilla van Aken",
+               "Thanks, Eva Kleist", "Fry, Howard and Walker will call you", "I want change my PAN CARD DETAILS",
+               "please ask jane green to call me", "Hi, this is Jake. Jake Stratton here", "What does error E12 mean?")
+
+
+def test_the_tagger_runs_only_where_its_tags_are_read_and_masks_the_same(scrubber, monkeypatch):
+    """Tagging on demand (NER always, the tagger only for a person or a capitalised run) changes nothing
+    that is masked; it is skipped for a plain question."""
+    from app.privacy import scrubber as module
+
+    on_demand = [scrubber.scrub(text).text for text in NAME_SHAPES]
+    tags_read, nlp = module.tags_read, scrubber.analyzer.nlp_engine.nlp["en"]
+    assert not tags_read(nlp("is this product for women also"))
+    assert tags_read(nlp("My name is Ancilla van Aken")) and tags_read(nlp("Fry, Howard and Walker"))
+    seen = []
+    monkeypatch.setattr(module, "tags_read", lambda doc: seen.append(doc.text) or True)
+    assert [scrubber.scrub(text).text for text in NAME_SHAPES] == on_demand
+    assert seen  # the engine really asks

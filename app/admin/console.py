@@ -1,11 +1,14 @@
-"""Console use cases for the whole team: sign in with throttling, sign out everywhere, review
-conversations, work the handoff queue, read the audit log.
+"""Console use cases for the whole team: sign in with throttling, sign out everywhere, review, search
+and download the conversation list, work the handoff queue, read the audit log.
 
 Every read of customer data here writes an audit entry naming the console user and the subject
 by internal id; so does every change to a handoff.
 """
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import asdict
 from datetime import date
 from typing import Any, Mapping
@@ -24,6 +27,10 @@ from app.chat import handoffs, tags, transcripts
 from app.db import get_db
 
 PAGE_SIZE = 25
+SEARCH_CHARS, SEARCH_WORDS = 200, 8
+EXPORT_ROWS = 10_000  # a CSV holds at most this many conversations, most recently active first
+CSV_COLUMNS = ("id", "created_at", "active_at", "first_question", "messages", "unanswered", "thumbs_up",
+               "thumbs_down", "handoff", "tags")
 FILTER_CHOICES = {name: ("all", *choices) for name, choices in transcripts.CHOICES.items()}
 
 
@@ -61,6 +68,17 @@ def page_number(raw: str | None) -> int:
     return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 10**6 else 1
 
 
+def _search_words(typed: str) -> str | None:
+    """Return the words to search for (letters and digits only, so no search syntax gets through)."""
+    typed = typed.strip()
+    if len(typed) > SEARCH_CHARS:
+        raise ValueError(f"Search for at most {SEARCH_CHARS} characters.")
+    words = re.findall(r"[^\W_]+", typed)[:SEARCH_WORDS]
+    if typed and not words:
+        raise ValueError("Search for words: letters or digits.")
+    return " ".join(words) or None
+
+
 def parse_filters(args: Mapping[str, str]) -> transcripts.Filters:
     """Read the conversation filters from a query string; ValueError names a bad one."""
     values = {}
@@ -71,6 +89,7 @@ def parse_filters(args: Mapping[str, str]) -> transcripts.Filters:
         values[name] = value
     if args.get("tag"):
         values["tag"] = tags.normalise(args["tag"])
+    values["search"] = _search_words(args.get("q", ""))
     for name in ("since", "until"):
         if args.get(name):
             try:
@@ -81,10 +100,36 @@ def parse_filters(args: Mapping[str, str]) -> transcripts.Filters:
 
 
 def conversations(user: accounts.User, filters: transcripts.Filters, page: int) -> list[dict[str, Any]]:
-    """Return one page of conversation summaries, and audit the listing."""
+    """Return one page of conversation summaries (each with its first visitor question and the total
+    matching), and audit the listing; a search is audited by its number of results, never its words."""
     db = get_db()
-    audit.record(db, f"user:{user.id}", "list_conversations", f"page:{page}")
-    return transcripts.summaries(db, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    rows = transcripts.summaries(db, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    if filters.search:
+        audit.record(db, f"user:{user.id}", "search_conversations", f"page:{page}",
+                     f"results:{rows[0]['total'] if rows else 0}")
+    else:
+        audit.record(db, f"user:{user.id}", "list_conversations", f"page:{page}")
+    return rows
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text: visitor words starting with = + - @ never run as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def conversations_csv(user: accounts.User, filters: transcripts.Filters) -> str:
+    """Return the filtered list as CSV (the first EXPORT_ROWS), and audit the download like a view."""
+    db = get_db()
+    rows = transcripts.summaries(db, filters, EXPORT_ROWS, 0)
+    # Whether it was a search, never its words: the log outlives an erasure.
+    audit.record(db, f"user:{user.id}", "export_conversation_list", f"conversations:{len(rows)}",
+                 "searched" if filters.search else "")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows([_cell(row[column]) for column in CSV_COLUMNS] for row in rows)
+    return out.getvalue()
 
 
 def conversation(user: accounts.User, conversation_id: str) -> dict[str, Any] | None:

@@ -1,25 +1,35 @@
-"""Knowledge-base status and rebuilds from the console.
+"""Knowledge-base status, rebuilds and imports from the console.
 
 A rebuild runs in a background thread of the worker that received the click, with the worker's
 already-loaded embedder; it saves a new index and swaps the CURRENT pointer, and every worker
 switches to it on its next question (app/retrieval/live.py). The click is audited as a settings
 change.
+
+An import is staged (the upload waits in instance/imports/), previewed (converted and compared with the
+folder, nothing written) and then published with the same writer as `run.py knowledge import`. Preview
+and publish are both audited; the articles are help content, never customer data.
 """
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app
+from markdown_it import MarkdownIt
 
 from app.admin import audit, builds
 from app.admin.accounts import User
 from app.db import get_db
 from app.engines import ensure_index
+from app.retrieval.importer import pending
+from app.retrieval.importer.convert import convert
+from app.retrieval.importer.items import SourceError
+from app.retrieval.importer.writer import Plan, plan, publish
 from app.retrieval import index as index_store
-from app.retrieval.articles import ArticleError, load_articles
+from app.retrieval.articles import ArticleError, load_articles, sections
 from app.retrieval.embedder import ModelError, default_model
 from app.retrieval.index import IndexLoadError
 
@@ -92,3 +102,91 @@ def rebuild(user: User) -> threading.Thread | None:
                               name=f"index-build-{build_id}", daemon=True)
     worker.start()
     return worker
+
+
+# Raw HTML in an article is shown as text, and markdown-it drops javascript:/data: links: the preview
+# is safe to insert into the page as it renders.
+_PREVIEW = MarkdownIt("commonmark", {"html": False}).disable("image")
+
+
+@dataclass(frozen=True)
+class PreviewItem:
+    action: str  # added, updated, unchanged, skipped
+    origin: str
+    file: str  # file name in the knowledge folder, "" if skipped before one was chosen
+    reason: str
+    title: str
+    url: str
+    sections: tuple[tuple[str, str], ...]  # (heading, rendered HTML); the introduction's heading is ""
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    id: str
+    filename: str
+    summary: str
+    items: tuple[PreviewItem, ...]
+    error: str = ""  # the upload as a whole could not be read
+
+    @property
+    def publishable(self) -> bool:
+        return any(item.action in ("added", "updated") for item in self.items)
+
+
+def _imports_root() -> Path:
+    return Path(current_app.instance_path) / "imports"
+
+
+def _plan(upload: pending.Pending) -> Plan:
+    return plan(convert(upload.path, upload.base_url, label=upload.filename),
+                Path(current_app.config["KNOWLEDGE_DIR"]))
+
+
+def _item(change) -> PreviewItem:
+    article = change.article
+    parts = tuple((heading, _PREVIEW.render(text)) for heading, text in sections(article.body if article else ""))
+    file = f"{change.slug}.md" if change.slug else ""
+    return PreviewItem(change.action, change.origin, file, change.reason, article.title if article else "",
+                       article.url if article else "", parts)
+
+
+def stage_import(filename: str, data: bytes, base_url: str = "") -> str:
+    """Keep an uploaded file for preview; return its id. ValueError names an unsupported file or address."""
+    if base_url and not re.match(r"^https?://[^\s/]+", base_url):
+        raise ValueError(f"{base_url}: the address where the pages are published must start with https://")
+    return pending.stage(_imports_root(), filename, data, base_url).id
+
+
+def preview_import(user: User, pending_id: str) -> ImportPreview | None:
+    """Convert a staged upload and compare it with the knowledge folder, writing nothing; audited."""
+    upload = pending.find(_imports_root(), pending_id)
+    if upload is None:
+        return None
+    try:
+        planned = _plan(upload)
+    except SourceError as error:
+        audit.record(get_db(), f"user:{user.id}", "preview_import", f"import:{pending_id}", "unreadable")
+        return ImportPreview(pending_id, upload.filename, "", (), str(error))
+    audit.record(get_db(), f"user:{user.id}", "preview_import", f"import:{pending_id}", planned.summary)
+    items = tuple(_item(change) for change in planned.changes)
+    return ImportPreview(pending_id, upload.filename, planned.summary, items)
+
+
+def publish_import(user: User, pending_id: str) -> Plan | None:
+    """Write a staged upload's articles (converted again, against the folder as it is now); audited.
+
+    None if the upload is gone; SourceError if it cannot be read. The staged file is removed after.
+    """
+    upload = pending.find(_imports_root(), pending_id)
+    if upload is None:
+        return None
+    planned = publish(_plan(upload))
+    pending.discard(_imports_root(), pending_id)
+    audit.record(get_db(), f"user:{user.id}", "publish_import", f"import:{pending_id}", planned.summary)
+    log.info("knowledge import %s published: %s", pending_id, planned.summary)
+    return planned
+
+
+def discard_import(pending_id: str) -> None:
+    """Forget a staged upload without publishing it."""
+    pending.discard(_imports_root(), pending_id)

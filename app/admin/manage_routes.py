@@ -1,4 +1,5 @@
-"""Admin-only console pages under /admin: data-subject requests, audit log, users, index rebuilds.
+"""Admin-only console pages under /admin: data-subject requests, audit log, users, index rebuilds,
+and acting on knowledge gaps.
 
 One guard for the whole blueprint: anonymous visitors go to the sign-in page, reviewers get 403.
 """
@@ -9,7 +10,7 @@ import json
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.admin import console, desk, knowledge, subject_requests, team
+from app.admin import console, desk, gaps, knowledge, subject_requests, team
 from app.admin.auth import require_admin
 from app.admin.routes import local_path
 
@@ -154,3 +155,33 @@ def knowledge_rebuild():
     flash("Rebuilding the index; this page shows when it is done." if started
           else "A rebuild is already running.")
     return redirect(url_for("admin.knowledge_status"))
+
+
+@bp.post("/gaps/questions")
+def gap_add_questions():
+    slug, _, digest = request.form.get("article", "").rpartition("@")
+    try:
+        done = gaps.add_phrasings(current_user.user, slug, digest, request.form.getlist("message"))
+    except gaps.NotChanged as error:
+        flash(f"Nothing added: {error}")
+        return redirect(url_for("admin.knowledge_gaps"))
+    if not done.added:
+        flash(f"“{done.title}” already lists those phrasings; nothing changed.")
+        return redirect(url_for("admin.knowledge_gaps"))
+    skipped = f" ({done.skipped} skipped: already listed, or masked personal data)" if done.skipped else ""
+    then = ("The index is being rebuilt; the bot answers them once the build is done." if done.rebuilding
+            else "A rebuild was already running: rebuild again once it is done, so these phrasings count.")
+    flash(f"Added {done.added} phrasing{'s' if done.added != 1 else ''} to “{done.title}”{skipped}. {then}")
+    return redirect(url_for("admin.knowledge_status" if done.rebuilding else "admin.knowledge_gaps"))
+
+
+@bp.post("/gaps/dismiss")
+def gap_dismiss():
+    try:
+        count = gaps.dismiss(current_user.user, request.form.getlist("message"))
+    except gaps.NotChanged as error:
+        flash(f"Not dismissed: {error}")
+    else:
+        flash(f"Dismissed a group of {count} question{'s' if count != 1 else ''}; it comes back if someone "
+              "asks something like it again.")
+    return redirect(url_for("admin.knowledge_gaps"))

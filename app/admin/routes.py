@@ -2,7 +2,18 @@
 queue, knowledge gaps and knowledge-base status. Admin-only pages live in manage_routes.py."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.admin import console, desk, gaps, knowledge
@@ -60,7 +71,19 @@ def conversations():
     rows = console.conversations(current_user.user, filters, page)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/conversations.html", rows=rows, filters=filters, choices=console.FILTER_CHOICES,
-                           tags=console.tags_in_use(), page=page, page_size=console.PAGE_SIZE, query=query)
+                           tags=console.tags_in_use(), page=page, page_size=console.PAGE_SIZE, query=query,
+                           typed=request.args.get("q", ""), export_rows=console.EXPORT_ROWS)
+
+
+@bp.get("/conversations.csv")
+@login_required
+def conversations_csv():
+    try:
+        filters = console.parse_filters(request.args)
+    except ValueError as error:
+        abort(400, str(error))
+    return Response(console.conversations_csv(current_user.user, filters), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="quietdesk-conversations.csv"'})
 
 
 @bp.get("/conversations/<conversation_id>")
@@ -155,7 +178,10 @@ def handoff_action(handoff_id: int, action: str):
 @bp.get("/gaps")
 @login_required
 def knowledge_gaps():
-    return render_template("admin/gaps.html", gaps=gaps.knowledge_gaps(current_user.user), recent=gaps.RECENT)
+    found = gaps.knowledge_gaps(current_user.user, include_dismissed=True)
+    return render_template("admin/gaps.html", gaps=[g for g in found if not g.dismissed], recent=gaps.RECENT,
+                           dismissed=sum(g.dismissed for g in found),
+                           articles=gaps.article_choices() if current_user.role == "admin" else [])
 
 
 @bp.get("/knowledge")

@@ -23,7 +23,7 @@ from app.admin.accounts import User
 from app.chat import transcripts, visitors
 from app.db import get_db
 from app.privacy import export, requests, subjects
-from app.privacy.scrubber import e164, fingerprint
+from app.privacy.placeholders import e164, fingerprint
 
 DUE_DAYS = {"gdpr": 30, "ccpa": 45}  # GDPR Art. 12(3): one month; CCPA §1798.130: 45 days
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -14,11 +14,11 @@ from datetime import datetime, timezone
 
 from flask import Flask, current_app
 
-from app.chat import handoffs, support_hours, transcripts
+from app.chat import analytics, handoffs, support_hours, transcripts
 from app.config import ConfigError
 from app.db import get_db, transaction
 from app.privacy import consent, contacts, subjects
-from app.privacy.scrubber import Placeholders, fingerprint
+from app.privacy.placeholders import Placeholders, fingerprint
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
@@ -66,12 +66,15 @@ def ask(conversation: transcripts.Conversation, grant: bool) -> tuple[HandoffSta
     """Open a handoff (granting `transcripts` first if the visitor just agreed); return the state and
     whether it is new. Raise ConsentRequired without that consent."""
     db = get_db()
-    if not consent.current(db, conversation.visitor_id)["transcripts"]:
+    granted = consent.current(db, conversation.visitor_id)
+    if not granted["transcripts"]:
         if not grant:
             raise ConsentRequired()
         consent.record(db, conversation.visitor_id, {"transcripts": True},
                        current_app.config["POLICY_VERSION"], "handoff")
     _, created = handoffs.request(db, conversation.id)
+    if created and granted["analytics"]:
+        analytics.add(db, ["handoff"])
     if created:
         _notify_team(conversation.id)
     return state(conversation), created

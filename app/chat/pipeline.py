@@ -5,17 +5,21 @@ scrubber sees scrubbed text, and only that reaches the database.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import sqlcipher3
 from flask import current_app
 
-from app.chat import transcripts
+from app.chat import analytics, transcripts
 from app.chat.answer import ANSWER_CHARS, Answer, Source, compose
+from app.chat.answer_cache import AnswerCache
 from app.chat.intents import wants_human
 from app.db import get_db, transaction
 from app.privacy import consent, subjects
-from app.privacy.scrubber import Placeholders, Scrubber
+from app.privacy.placeholders import Placeholders
+from app.privacy.scrubber import Scrubber
 from app.retrieval.context import Signals, TurnContext, read_turn, texts_to_encode
 from app.retrieval.embedder import Embedder
 from app.retrieval.live import LiveIndex
@@ -51,6 +55,7 @@ class Pipeline:
     weights: Weights = Weights()  # how ranking signals are fused (eval swaps in its baselines)
     signals: Signals = Signals()  # which context signals are used (eval switches each off)
     answer_chars: int = ANSWER_CHARS
+    cache: AnswerCache | None = None  # the served pipeline remembers recent answers (app/chat/answer_cache.py)
 
     def answer(self, text: str, context: TurnContext | None = None) -> Answer:
         """Find and compose the answer to one (already scrubbed) message in its (scrubbed) context;
@@ -59,6 +64,12 @@ class Pipeline:
 
     def _answer(self, text: str, context: TurnContext, limit: int) -> tuple[Answer, np.ndarray]:
         index = self.indexes.current()
+        if self.cache is None:
+            return self._search(index, text, context, limit)
+        key = (text, context.previous, context.article, limit)
+        return self.cache.get(index.digest, key, lambda: self._search(index, text, context, limit))
+
+    def _search(self, index, text: str, context: TurnContext, limit: int) -> tuple[Answer, np.ndarray]:
         texts = texts_to_encode(index, text, context, self.signals)
         vectors = self.embedder.encode(texts)
         hit = read_turn(index, texts, vectors, context, self.signals, self.weights)
@@ -71,7 +82,8 @@ class Pipeline:
 
         The context the client sent is scrubbed like the message and lives only in memory for this call."""
         db = get_db()
-        keep = consent.current(db, conversation.visitor_id)["transcripts"]
+        granted = consent.current(db, conversation.visitor_id)  # read per turn: a withdrawal counts at once
+        keep, count = granted["transcripts"], granted["analytics"]
         placeholders = Placeholders(*transcripts.placeholders(db, conversation.id)) if keep else None
         scrubbed = self.scrubber.scrub(text, placeholders)
         if wants_human(scrubbed.text):  # a request for a person, not a question for the articles
@@ -80,15 +92,17 @@ class Pipeline:
             answer, vector = self._answer(scrubbed.text, self._scrubbed(context),
                                           current_app.config.get("ANSWER_CHARS", self.answer_chars))
         message_id = transcripts.new_id()
-        if keep:
-            turn = transcripts.StoredTurn(scrubbed.text, answer.text, [asdict(s) for s in answer.sources],
-                                          answer.confidence, answer.handoff_offered,
-                                          None if vector is None else vector.tobytes())
-            mentions = [subjects.Mention(f.entity_type, f.fingerprint, conversation.id, f.placeholder)
-                        for f in scrubbed.entities if f.fingerprint]
-            with transaction(db):
+        with transaction(db) if keep or count else nullcontext():  # the stored turn and its count: one write
+            if keep:
+                turn = transcripts.StoredTurn(scrubbed.text, answer.text, [asdict(s) for s in answer.sources],
+                                              answer.confidence, answer.handoff_offered,
+                                              None if vector is None else vector.tobytes())
+                mentions = [subjects.Mention(f.entity_type, f.fingerprint, conversation.id, f.placeholder)
+                            for f in scrubbed.entities if f.fingerprint]
                 transcripts.append_turn(db, conversation.id, turn, message_id, placeholders.labels)
                 subjects.remember(db, conversation.visitor_id, mentions)
+            if count:
+                _count_turn(db, conversation.id, answer)
         return Reply(answer.text, answer.sources, answer.confidence, answer.handoff_offered, message_id, keep,
                      blocks=answer.blocks, human_requested=answer.text is HUMAN_REQUESTED)
 
@@ -103,3 +117,19 @@ class Pipeline:
         if len(joined) != len(context.previous):  # a masked span crossed a separator: scrub one by one
             joined = [self.scrubber.scrub(text).text for text in context.previous]
         return TurnContext(tuple(joined), context.article)
+
+
+def _count_turn(db: sqlcipher3.Connection, conversation_id: str, answer: Answer) -> None:
+    """Count one turn in today's analytics (the caller checked `analytics` consent): its outcome, the
+    articles it answered from, and the conversation itself on its first counted turn.
+
+    Nothing of the visitor goes into the counters; the conversation row only gets a yes/no flag so it
+    is counted once however many turns follow.
+    """
+    if answer.text is HUMAN_REQUESTED:
+        outcome = "person"
+    else:
+        outcome = "unanswered" if answer.handoff_offered else "answered"
+    articles = list(dict.fromkeys(s.title for s in answer.sources)) if outcome == "answered" else []
+    first = transcripts.mark_counted(db, conversation_id)
+    analytics.add(db, [outcome, "conversation"] if first else [outcome], articles)

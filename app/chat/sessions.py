@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.chat import transcripts, visitors
-from app.db import get_db
+from app.chat import analytics, transcripts, visitors
+from app.db import get_db, transaction
 from app.privacy import consent
 
 Visitor = visitors.Visitor
@@ -46,8 +46,19 @@ def owned_conversation(visitor: Visitor, conversation_id: str) -> transcripts.Co
 
 
 def rate(visitor: Visitor, message_id: str, rating: str) -> bool:
-    """Record thumbs up/down on one of the visitor's stored answers; False if there is none."""
-    return transcripts.rate(get_db(), message_id, visitor.id, rating)
+    """Record thumbs up/down on one of the visitor's stored answers; False if there is none.
+
+    With `analytics` consent an answer's first rating is also counted (a changed mind is not counted
+    twice). Only a stored answer can be rated, so rating needs `transcripts` consent as well.
+    """
+    db = get_db()
+    with transaction(db):
+        first = transcripts.rating_of(db, message_id) is None
+        if not transcripts.rate(db, message_id, visitor.id, rating):
+            return False
+        if first and consent.current(db, visitor.id)["analytics"]:
+            analytics.add(db, [f"thumbs_{rating}"])
+    return True
 
 
 def history(conversation: transcripts.Conversation, after: str | None = None) -> list[dict]:

@@ -112,6 +112,18 @@ def rate(db: sqlcipher3.Connection, message_id: str, visitor_id: int, rating: st
     return owned is not None
 
 
+def rating_of(db: sqlcipher3.Connection, message_id: str) -> str | None:
+    """Return the rating a bot message holds ("up" or "down"), or None if it has none."""
+    row = db.execute("SELECT rating FROM feedback WHERE message_id = ?", (message_id,)).fetchone()
+    return row["rating"] if row else None
+
+
+def mark_counted(db: sqlcipher3.Connection, conversation_id: str) -> bool:
+    """Flag the conversation as counted in analytics; True only the first time (call in a transaction)."""
+    return db.execute("UPDATE conversations SET analytics_counted = 1 WHERE id = ? AND analytics_counted = 0",
+                      (conversation_id,)).rowcount == 1
+
+
 def _message(m: sqlcipher3.Row) -> dict[str, Any]:
     return {"id": m["id"], "role": m["role"], "text": m["text"], "sources": json.loads(m["sources"]),
             "confidence": m["confidence"], "handoff_offered": bool(m["handoff_offered"]),
@@ -195,6 +207,7 @@ class Filters:
     rating: str = "all"       # all | up | down | none
     handoff: str = "all"      # all | any | open | claimed | resolved | none
     tag: str | None = None    # only conversations carrying this tag
+    search: str | None = None  # words of letters and digits that one of its messages holds, in any order
 
 
 CHOICES = {
@@ -213,8 +226,14 @@ def summaries(db: sqlcipher3.Connection, filters: Filters, limit: int, offset: i
     where += ["active_at >= :since"] if filters.since else []
     where += ["active_at < date(:until, '+1 day')"] if filters.until else []
     where += ["id IN (SELECT conversation_id FROM conversation_tags WHERE tag = :tag)"] if filters.tag else []
+    # Each word quoted (so no FTS5 operator gets through) and matched as a prefix: "refund" finds "refunds".
+    search = " ".join('"' + word.replace('"', '""') + '"*' for word in (filters.search or "").split()) or None
+    where += ["id IN (SELECT m.conversation_id FROM messages_fts JOIN messages m "
+              "ON m.rowid = messages_fts.rowid WHERE messages_fts MATCH :search)"] if search else []
     rows = db.execute(
-        "SELECT * FROM (SELECT c.id, c.created_at, count(m.id) AS messages, "
+        "SELECT *, count(*) OVER () AS total FROM (SELECT c.id, c.created_at, count(m.id) AS messages, "
+        "(SELECT text FROM messages v WHERE v.conversation_id = c.id AND v.role = 'visitor' ORDER BY v.rowid "
+        "LIMIT 1) AS first_question, "
         "coalesce(max(m.created_at), c.created_at) AS active_at, coalesce(sum(f.rating = 'up'), 0) AS thumbs_up, "
         "coalesce(sum(f.rating = 'down'), 0) AS thumbs_down, "
         "coalesce(sum(m.role = 'bot' AND m.handoff_offered), 0) AS unanswered, "
@@ -223,7 +242,8 @@ def summaries(db: sqlcipher3.Connection, filters: Filters, limit: int, offset: i
         "ORDER BY tag)) AS tags FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id "
         "LEFT JOIN feedback f ON f.message_id = m.id GROUP BY c.id) "
         f"WHERE {' AND '.join(where)} ORDER BY active_at DESC LIMIT :limit OFFSET :offset",
-        {"since": filters.since, "until": filters.until, "tag": filters.tag, "limit": limit, "offset": offset})
+        {"since": filters.since, "until": filters.until, "tag": filters.tag, "search": search, "limit": limit,
+         "offset": offset})
     return [dict(row) for row in rows]
 
 
@@ -231,6 +251,7 @@ def summaries(db: sqlcipher3.Connection, filters: Filters, limit: int, offset: i
 class GapQuestion:
     """A visitor question the bot could not answer, or whose answer got a thumbs down."""
 
+    message_id: str  # the visitor message's own id
     conversation_id: str
     text: str
     asked_at: str
@@ -242,13 +263,13 @@ class GapQuestion:
 def gap_questions(db: sqlcipher3.Connection, limit: int) -> list[GapQuestion]:
     """Return the most recent questions answered with "I don't know" or rated down."""
     rows = db.execute(
-        "SELECT b.conversation_id, b.created_at, b.handoff_offered, f.rating, v.text AS question, v.vector "
-        "FROM messages b LEFT JOIN feedback f ON f.message_id = b.id JOIN messages v ON v.rowid = ("
+        "SELECT v.id, b.conversation_id, b.created_at, b.handoff_offered, f.rating, v.text AS question, "
+        "v.vector FROM messages b LEFT JOIN feedback f ON f.message_id = b.id JOIN messages v ON v.rowid = ("
         "SELECT max(p.rowid) FROM messages p WHERE p.conversation_id = b.conversation_id AND p.role = 'visitor' "
         "AND p.rowid < b.rowid) WHERE b.role = 'bot' AND (b.handoff_offered OR f.rating = 'down') "
         "ORDER BY b.created_at DESC LIMIT ?", (limit,))
-    return [GapQuestion(row["conversation_id"], row["question"], row["created_at"], bool(row["handoff_offered"]),
-                        row["rating"] == "down", row["vector"]) for row in rows]
+    return [GapQuestion(row["id"], row["conversation_id"], row["question"], row["created_at"],
+                        bool(row["handoff_offered"]), row["rating"] == "down", row["vector"]) for row in rows]
 
 
 def find_conversation(db: sqlcipher3.Connection, conversation_id: str) -> Conversation | None:

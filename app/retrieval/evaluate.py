@@ -9,12 +9,15 @@ threshold is 0 and nothing abstains.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import re
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import yaml
@@ -183,12 +186,28 @@ def score(name: str, outcomes: list[Outcome], queries: list[Query], seconds: flo
 
 
 def evaluate(kb: Path, queries_path: Path, dev_path: Path | None, embedder: Embedder,
-             configs: dict[str, tuple[Weights, str]] = CONFIGS, fixed: float | None = None) -> list[Scores]:
+             configs: dict[str, tuple[Weights, str]] = CONFIGS, fixed: float | None = None,
+             scrub: Callable[[str], str] | None = None) -> list[Scores]:
     """Score every configuration on the queries, each with its threshold fitted on dev (if given);
-    with `fixed`, add a row for our engine at that threshold (the product's, untuned for this data)."""
+    with `fixed`, add a row for our engine at that threshold (the product's, untuned for this data).
+
+    With `scrub` (the product's scrubber, as the server runs it) every query and dev query is scrubbed
+    first, as a visitor's message is, and a last row scores our engine on the raw text: what scrubbing
+    costs."""
     check_files(kb, queries_path, dev_path)
     index = build_index(kb, embedder)
     queries, dev = load_queries(queries_path), load_queries(dev_path) if dev_path else []
+    if scrub is None:
+        return evaluate_configs(index, queries, dev, embedder, configs, fixed)
+    raw = evaluate_configs(index, queries, dev, embedder, dict(list(configs.items())[:1]), fixed)
+    queries, dev = ([Query(scrub(q.text), q.label) for q in items] for items in (queries, dev))
+    return evaluate_configs(index, queries, dev, embedder, configs, fixed) + [
+        dataclasses.replace(row, name=f"{row.name}, without scrubbing") for row in raw]
+
+
+def evaluate_configs(index: index_store.Index, queries: list[Query], dev: list[Query], embedder: Embedder,
+                     configs: dict[str, tuple[Weights, str]], fixed: float | None) -> list[Scores]:
+    """Score each configuration (and, with `fixed`, ours at that threshold) on these queries."""
     started = time.perf_counter()
     vectors = embedder.encode([q.text for q in queries])
     encode_seconds = time.perf_counter() - started

@@ -16,7 +16,7 @@ import numpy as np
 
 from app.retrieval import classifier
 from app.retrieval.articles import Chunk
-from app.retrieval.index import Index
+from app.retrieval.index import CANDIDATES, Index, approximate
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,25 @@ class Passage:
 
 
 def dense_scores(index: Index, query: np.ndarray, top: int) -> np.ndarray:
-    """Return each article's mean cosine over its `top` best entries (one FAISS search)."""
-    similarities, rows = index.faiss_index.search(query.reshape(1, -1).astype(np.float32), len(index.chunks))
-    articles, similarities = index.entry_article[rows[0]], similarities[0]
+    """Return each article's mean cosine over its `top` best entries.
+
+    A small index is scored exactly: every entry's cosine is one matrix-vector product. A large one
+    asks its approximate index for the nearest entries and scores exactly only the articles they
+    belong to; every other article gets 0 (it could not have ranked near the top).
+    """
+    query = query.reshape(-1).astype(np.float32)
+    if not approximate(index.faiss_index):
+        return _article_means(index, np.arange(len(index.chunks)), index.vectors @ query, top)
+    _, rows = index.faiss_index.search(query.reshape(1, -1), CANDIDATES)
+    candidates = np.flatnonzero(np.isin(index.entry_article, index.entry_article[rows[0][rows[0] >= 0]]))
+    return _article_means(index, candidates, index.vectors[candidates] @ query, top)
+
+
+def _article_means(index: Index, rows: np.ndarray, similarities: np.ndarray, top: int) -> np.ndarray:
+    """Return each article's mean over its `top` best of the given entries (0 for an article with none)."""
+    best_first = np.argsort(-similarities, kind="stable")
+    rows, similarities = rows[best_first], similarities[best_first]
+    articles = index.entry_article[rows]
     grouped = np.argsort(articles, kind="stable")  # by article, each group still best first
     sorted_articles = articles[grouped]
     place = np.arange(len(grouped)) - np.searchsorted(sorted_articles, sorted_articles, side="left")
@@ -79,12 +95,13 @@ def article_scores(index: Index, query: np.ndarray, text: str, weights: Weights 
     fused = np.zeros(index.articles, dtype=np.float32)
     if weights.dense:
         fused += weights.dense * dense_scores(index, query, weights.top)
-    if weights.classifier:
+    fitted = weights.classifier and index.weights.size  # a very large knowledge base has no classifier
+    if fitted:
         fused += weights.classifier * classifier.probabilities(index.weights, index.bias, query)
     if weights.lexical:
         lexical = index.lexical.scores(text)
         fused += weights.lexical * lexical / max(float(lexical.max()), 1e-9)
-    return fused / (weights.dense + weights.classifier + weights.lexical)
+    return fused / (weights.dense + (weights.classifier if fitted else 0.0) + weights.lexical)
 
 
 def rank(index: Index, query: np.ndarray, text: str, limit: int = 5, weights: Weights = Weights()) -> list[Hit]:

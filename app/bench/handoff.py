@@ -23,7 +23,7 @@ from pathlib import Path
 
 import click
 
-from app.bench import ROOT, _post, start_server
+from app.bench.serving import ROOT, post, start_server
 
 POLL_SECONDS = 2.0  # what the widget does while a person is answering
 AGENT_PASSWORD = "bench-agent-passphrase-91"
@@ -102,9 +102,9 @@ class Poller(threading.Thread):
 
 def measure(base: str, replies: int) -> tuple[list[float], list[float]]:
     """Run the visitor and the agent; return delivery delays (s) and poll latencies (ms)."""
-    session = _post(base + "/api/v1/sessions", {})
+    session = post(base + "/api/v1/sessions", {})
     token, conversation = session["visitor_token"], session["conversation_id"]
-    _post(f"{base}/api/v1/conversations/{conversation}/handoff", {"grant_transcripts": True}, token)
+    post(f"{base}/api/v1/conversations/{conversation}/handoff", {"grant_transcripts": True}, token)
     agent = Agent(base)
     agent.sign_in("bench.agent@example.com", AGENT_PASSWORD)
     agent.claim(conversation)

@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import click
 
-from app.bench import QUESTIONS, start_server
+from app.bench.serving import QUESTIONS, start_server
 
 # kind → share of the requests; a kind whose visitor is not to be had becomes a turn or a new session.
 MIX = {"turn": 40, "health": 10, "feedback": 8, "session": 8, "consent": 8, "poll": 6, "export": 6,

@@ -1,0 +1,72 @@
+"""Placeholders and keyed fingerprints of personal data: the light half of scrubbing, no NLP.
+
+A conversation numbers what it masks (`Placeholders`); emails and phone numbers also get a
+fingerprint under the long-lived subject key, so a data-subject request can find them without
+storing either. Kept apart from app/privacy/scrubber.py (Presidio, spaCy) so that the console, the
+handoff desk and the server's master process can use them without loading a language model.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass, field
+
+import phonenumbers
+
+
+def e164(value: str, region: str = "US") -> str | None:
+    """Return the phone number in E.164 form (read in `region` without a country code), or None if
+    phonenumbers cannot take it for a possible number."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise(entity_type: str, value: str, region: str = "US") -> str:
+    """Return the canonical form of a detected value, so spelling variants share a fingerprint.
+
+    A phone number without a country code is read as a number of `region` (QUIETDESK_PHONE_REGION).
+    """
+    if entity_type == "EMAIL_ADDRESS":
+        return value.strip().lower().replace("%40", "@")
+    if entity_type == "PHONE_NUMBER":
+        return e164(value, region) or re.sub(r"\D", "", value)
+    return " ".join(value.split()).lower()
+
+
+def fingerprint(key: bytes, entity_type: str, value: str, region: str = "US") -> str:
+    """Return the keyed HMAC-SHA256 (hex) of "ENTITY_TYPE:normalised value"."""
+    message = f"{entity_type}:{normalise(entity_type, value, region)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One masked value: where it was in the original text, never what it was.
+
+    `fingerprint` is the subject-key HMAC for emails and phone numbers (what a data-subject request
+    looks up) and None for every other type.
+    """
+
+    entity_type: str
+    start: int
+    end: int
+    placeholder: str
+    fingerprint: str | None
+
+
+@dataclass
+class Placeholders:
+    """One conversation's numbering: HMAC (under the conversation's own random key) → placeholder.
+
+    Mutable on purpose: scrub() adds the labels it hands out, and the caller stores them.
+    """
+
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    labels: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,59 @@
+"""What each served process holds: the master no language model, the workers the model on ONNX Runtime
+and no torch; the exported model gives the same vectors as the original."""
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.bench import start_server
+from app.bench.serving import server_processes
+from app.retrieval.embedder import Embedder
+from tests.conftest import call
+
+
+def _mapped(pid: int) -> str:
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    process, base, _ = start_server(tmp_path_factory.mktemp("served"), workers=2)
+    status, session = call(base + "/api/v1/sessions", {})
+    for _ in range(4):  # both workers answer at least once, most likely
+        call(f"{base}/api/v1/conversations/{session['conversation_id']}/messages",
+             {"text": "How do I reset my password?"}, session["visitor_token"])
+    yield process, base
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def test_the_master_loads_no_language_model(served):
+    process, _ = served
+    (_, master), *workers = server_processes(process.pid)
+    assert len(workers) == 2
+    mapped = _mapped(master)
+    assert "libtorch" not in mapped and "onnxruntime" not in mapped and "thinc" not in mapped
+
+
+def test_workers_run_the_model_on_onnx_runtime_without_torch(served):
+    process, _ = served
+    workers = [pid for _, pid in server_processes(process.pid)[1:]]
+    deadline = time.monotonic() + 120  # the second worker may still be loading its models
+    while time.monotonic() < deadline and not all("onnxruntime" in _mapped(pid) for pid in workers):
+        time.sleep(0.5)
+    for worker in workers:
+        mapped = _mapped(worker)
+        assert "onnxruntime" in mapped and "libtorch" not in mapped
+
+
+def test_the_exported_model_gives_the_original_vectors(model_cache, embedder):
+    questions = ["How do I reset my password?", "is shipping free to canada", "E12",
+                 "my lamp keeps blinking blue after i changed the wifi router " * 30]
+    exported = Embedder(exports=model_cache)
+    assert exported.runtime == "onnxruntime" and embedder.runtime == "torch"
+    cosines = (exported.encode(questions) * embedder.encode(questions)).sum(axis=1)
+    assert np.all(cosines > 0.9999)
