@@ -137,8 +137,14 @@ def init_app(app: Flask) -> None:
     phone_region(app.config["PHONE_REGION"])  # a bad region stops start-up in every process
     if app.config.get("LAZY"):
         return
+    from threadpoolctl import threadpool_limits
+
     from app.chat.answer_cache import AnswerCache
     from app.chat.pipeline import Pipeline  # here, not above: a LAZY process (the server's master) loads no NLP
+
+    # One query's vector arithmetic is small: BLAS threads of its own only spin (measured: two extra
+    # threads burning as much CPU as the turn itself on a 1,400-entry index). Workers are the parallelism.
+    threadpool_limits(app.config["TORCH_THREADS"])
 
     scrubber = app.config.get("SCRUBBER")
     if scrubber is None:  # an injected (test) scrubber keeps the vocabulary its owner gave it
