@@ -134,3 +134,25 @@ def test_order_numbers_dates_prices_times_and_postcodes_are_not_phones(scrubber,
 def test_names_after_support_chat_cues_are_masked(scrubber, text, name):
     scrubbed = scrubber.scrub(text)
     assert name not in scrubbed.text and "<PERSON_" in scrubbed.text, scrubbed.text
+
+
+# Confusions found on CLINC150 and HINT3 queries once `eval retrieval` scrubbed them (general rules, no word lists).
+@pytest.mark.parametrize("text", [
+    "do you ship to Canada", "Can you deliver this item to Kerala", "any store in kolkata?",  # a place alone
+    "what is 300 divided by 42", "add 45 to 87 plus 54 plus 43 plus 22",  # arithmetic is no address
+    "i'm going to need a coupe car from 5/1 until 5/4", "what traffic can i expect at 9:00 on the route to detroit",
+    "i need to replace a card that my daughter spilled juice on",  # a verb after "my daughter" is no name
+    "I want 75 x36size",  # a size with digits is no company
+])
+def test_questions_that_name_no_one_come_through(scrubber, text):
+    assert scrubber.scrub(text).text == text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ai, my name is deb please use my name", "ai, my name is <PERSON_1> please use my name"),
+    ("My daughter Emma spilled juice on it", "My daughter <PERSON_1> spilled juice on it"),
+    ("please send it to 12 baker street, london", "please send it to <STREET_ADDRESS_1>"),
+    ("i live at 74678 midtvollen 130", "i live at <STREET_ADDRESS_1>"),  # no street word, but "live at"
+])
+def test_names_and_addresses_are_still_masked(scrubber, text, expected):
+    assert scrubber.scrub(text).text == expected

@@ -282,8 +282,11 @@ class Scrubber:
             return False
         if result.entity_type == "PERSON" and set(value.lower().replace(",", " ").split()) <= SALUTATIONS:
             return False
-        if result.entity_type == "LOCATION" and recognizer == "SpacyRecognizer" and is_place_alone(value):
-            return False  # "ship to Canada", "a store in Kolkata": a place alone identifies nobody
+        if recognizer == "SpacyRecognizer" and result.entity_type in ("LOCATION", "ORGANIZATION"):
+            if result.entity_type == "LOCATION" and is_place_alone(value):
+                return False  # "ship to Canada", "a store in Kolkata": a place alone identifies nobody
+            if len(value.split()) == 1 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value):
+                return False  # "x36size", "width6": one word of letters and digits is a size or a code
         if not self.vocabulary or recognizer in CUE_RECOGNIZERS:
             return True
         # Every word must be the shop's: "Chep Protein" stays masked, as "Jane Green" must at a lamp shop.
