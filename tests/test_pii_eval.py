@@ -152,14 +152,14 @@ def test_eval_pii_command_scores_a_half_and_the_share_of_queries_changed(tmp_pat
          "template_id": 1},
         {"text": "Call me on (212) 555-0147", "spans": [{"start": 11, "end": 25, "type": "PHONE_NUMBER"}],
          "template_id": 2}])
-    queries = write_cases(tmp_path / "queries.jsonl", [{"query": "What does error E12 mean?"},
+    queries = write_cases(tmp_path / "queries.jsonl", [{"query": "EMI process"},
                                                        {"query": "mail me at ann@example.com"}])
-    write_cases(tmp_path / "kb.jsonl", [{"id": "e", "title": "Error codes", "questions": ["What is E12?"]}])
+    write_cases(tmp_path / "kb.jsonl", [{"id": "e", "title": "Paying by EMI", "questions": ["What is EMI?"]}])
     result = CliRunner().invoke(eval_pii, ["--data", str(data), "--half", "report", "--queries", str(queries),
                                            "--json"])
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
     assert set(printed) == {"ours", "stock"} and printed["ours"]["n_sentences"] == 1
     assert printed["ours"]["changed_share"][f"{tmp_path.name}/queries.jsonl with KB words"] == 0.5
-    # "E12" is an organisation to spaCy unless the knowledge base says otherwise.
+    # "EMI" is an organisation to spaCy unless the knowledge base says otherwise.
     assert printed["ours"]["changed_share"][f"{tmp_path.name}/queries.jsonl"] == 1.0
