@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import random
 import re
 import statistics
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from app.bench.serving import ROOT
+from app.bench.serving import ROOT, memory_mb
 
 EVAL = ROOT.parent / "shared" / "eval"
 ENTRIES_PER_ARTICLE = 9  # eight questions and one paragraph
@@ -52,11 +53,6 @@ def write_synthetic(folder: Path, entries: int, pool: list[str], seed: int = 7) 
         (folder / f"a{number}.md").write_text(f"---\n{yaml.safe_dump(meta)}---\n{texts[-1]}\n", encoding="utf-8")
 
 
-def _rss_mb() -> float:
-    status = Path("/proc/self/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
-
-
 def _measure(root: str, model_exports: str, queries: list[str], out) -> None:
     """In a fresh process, as a worker: load model and index, then time one question at a time."""
     from app.retrieval.onnx_encoder import keep_torch_out
@@ -69,7 +65,7 @@ def _measure(root: str, model_exports: str, queries: list[str], out) -> None:
 
     embedder = Embedder(exports=Path(model_exports))
     index = index_store.load(Path(root)).prepare()
-    loaded = _rss_mb()
+    loaded = memory_mb(os.getpid())[0]
     pipeline = Pipeline(None, embedder, LiveIndex(index), 0.45)
     for text in queries[:10]:
         pipeline.answer(text)

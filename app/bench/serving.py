@@ -39,19 +39,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB (Linux /proc)."""
-    pids, total = [pid], 0
-    while pids:
-        current = pids.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
-        pids += [int(c) for c in children]
-    return total / 1024
+def rss_mb(master: int) -> float:
+    """Resident memory of a served master and its workers together, in MB."""
+    return sum(memory_mb(pid)[0] for _, pid in server_processes(master))
 
 
 def server_processes(master: int) -> list[tuple[str, int]]:

@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import click
 
-from app.bench.serving import QUESTIONS, start_server
+from app.bench.serving import QUESTIONS, memory_mb, server_processes, start_server
 
 # kind → share of the requests; a kind whose visitor is not to be had becomes a turn or a new session.
 MIX = {"turn": 40, "health": 10, "feedback": 8, "session": 8, "consent": 8, "poll": 6, "export": 6,
@@ -186,15 +186,8 @@ def act(base: str, fleet: Fleet, rng: random.Random, wanted: str, due: float, re
 
 def rss_by_process(master: int) -> dict[str, float]:
     """Return the resident memory (MB) of the master and of each of its workers, by name and pid."""
-    sizes = {}
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    for name, pid in [(f"master {master}", master)] + [(f"worker {c}", int(c)) for c in children]:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:  # a worker that just exited
-            continue
-        sizes[name] = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
-    return sizes
+    sizes = {f"{role.split()[0]} {pid}": memory_mb(pid)[0] for role, pid in server_processes(master)}
+    return {name: mb for name, mb in sizes.items() if mb}  # a worker that just exited reads as 0
 
 
 def minute_line(minute: int, recorder: Recorder, memory: dict[str, float]) -> str:
