@@ -114,3 +114,10 @@ def test_deleting_the_newest_entries_is_caught_against_a_head_from_the_log(app, 
     assert result.exit_code == 1 and "newer entries were removed" in result.output
     wrong = heads[1].split(":")[0] + ":" + "0" * 16
     assert runner.invoke(args=["audit", "verify", "--expect", wrong]).exit_code == 1
+
+
+@pytest.mark.parametrize("email", ["", "   ", "no-at-sign", "two@@example.com", "a b@example.com", "jane@"])
+def test_an_account_needs_an_email_that_looks_like_one(runner, email):
+    """Found by wapiti signed in: the console made an account with an empty email."""
+    result = runner.invoke(args=["admin", "create", "--email", email], input=GOOD + "\n")
+    assert result.exit_code == 1 and "name@example.com" in result.output

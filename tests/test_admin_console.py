@@ -39,6 +39,14 @@ def test_sign_in_and_out(client, admin_user):
     assert client.get("/admin/").status_code == 302
 
 
+@pytest.mark.parametrize("target", ["/admin/handoffs\r\nSet-Cookie: x=1", "/admin/\t/evil.example/"])
+def test_sign_in_ignores_a_next_path_with_control_characters(client, admin_user, target):
+    """Found by wapiti: a newline in ?next= turned a correct sign-in into a 500."""
+    form = {"email": "lead@example.com", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    response = client.post("/admin/login", query_string={"next": target}, data=form)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/")
+
+
 @pytest.mark.parametrize("email, password", [("lead@example.com", "wrong-password-123"),
                                              ("nobody@example.com", PASSWORD)])
 def test_failures_get_the_same_message(client, admin_user, email, password):

@@ -291,6 +291,19 @@ def test_handoff_queue_claim_and_resolve(app, staff):
     assert audit.first_broken(db) is None
 
 
+@pytest.mark.parametrize("target", ["/admin/handoffs\n", "/admin/handoffs\r\nSet-Cookie: x=1",
+                                    "/admin/\t/evil.example/", "/admin/caf\u00e9"])
+def test_a_return_path_with_control_characters_goes_back_to_the_queue(app, staff, target):
+    """Found by wapiti signed in: a newline in a form's `next` was a 500 (no Location header holds it)."""
+    waiting = chat(app, "Do you sell gift cards?", handoff=True)
+    number = handoff_id(app, waiting.conversation_id)
+    admin = Console(app, "lead@example.com")
+    for action, data in (("claim", {}), ("assign", {"user_id": str(staff["reviewer"].id)}), ("resolve", {})):
+        response = admin.post(f"/admin/handoffs/{number}/{action}", {**data, "next": target})
+        assert response.status_code == 302, action
+        assert response.headers["Location"].endswith("/admin/handoffs"), action
+
+
 # --- knowledge gaps ---------------------------------------------------------------------------
 
 def test_knowledge_gaps_group_paraphrases_most_frequent_first(app, staff):

@@ -8,6 +8,7 @@ kept only as keyed hashes of the typed email and of the client address, which th
 from __future__ import annotations
 
 import math
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from app.db import transaction
 ROLES = ("admin", "reviewer")
 HASH_METHOD = "pbkdf2:sha256:600000"
 MIN_LENGTH = 12
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+")  # one @ with something on each side, no spaces
 COMMON = frozenset({
     "password1234", "password12345", "password123456", "123456789012", "1234567890123", "qwertyuiopas",
     "qwerty123456", "passwordpassword", "iloveyou1234", "111111111111", "000000000000", "abc123456789",
@@ -76,12 +78,15 @@ def create_user(db: sqlcipher3.Connection, email: str, role: str, password: str,
     """
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    email = email.strip()
+    if not EMAIL_SHAPE.fullmatch(email):  # found by wapiti: an empty email made an account
+        raise ValueError("the email must look like name@example.com")
     check_password_policy(password, email)
     alias = check_alias(alias) if alias.strip() else ""
     try:
         with transaction(db):
             db.execute("INSERT INTO admin_users (email, password_hash, role, alias) VALUES (?, ?, ?, ?)",
-                       (email.strip(), generate_password_hash(password, method=HASH_METHOD), role, alias))
+                       (email, generate_password_hash(password, method=HASH_METHOD), role, alias))
             db.execute("UPDATE admin_users SET alias = 'Agent ' || id WHERE alias = ''")
     except sqlcipher3.IntegrityError:
         raise ValueError(f"an account for {email} already exists") from None

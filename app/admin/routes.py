@@ -2,6 +2,8 @@
 queue, knowledge gaps and knowledge-base status. Admin-only pages live in manage_routes.py."""
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     Response,
@@ -20,12 +22,18 @@ from app.admin import console, desk, gaps, knowledge
 from app.admin.auth import TooManyAttempts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
+LOCAL_PATH = re.compile(r"/admin/[!-~]*")
 FAILED = "Wrong email or password, or too many attempts. Try again in a few minutes."
 
 
 def local_path(target: str, default: str) -> str:
-    """Return target if it is a console path on this site (never another site), else default."""
-    return target if target.startswith("/admin/") and "//" not in target and "\\" not in target else default
+    """Return target if it is a console path on this site (never another site), else default.
+
+    Printable ASCII only: a CR or LF cannot go in a Location header (it was a 500), and browsers drop
+    tabs and newlines from a URL before reading it.
+    """
+    local = LOCAL_PATH.fullmatch(target) and "//" not in target and "\\" not in target
+    return target if local else default
 
 
 @bp.route("/login", methods=["GET", "POST"])
