@@ -92,6 +92,16 @@ def test_the_last_article_is_a_prior_for_an_ambiguous_turn(pipeline):
     assert pipeline.answer("it still doesn't work", context).article == "app-setup"
 
 
+def test_placeholders_are_searched_as_nothing_in_particular(pipeline):
+    # Read as the words "street address" it took this for a question about the account's address.
+    answer = pipeline.answer("change the delivery address to <STREET_ADDRESS_1>")
+    assert answer.article == "orders" and not answer.handoff_offered
+    # Masked values alone ask nothing: an honest "I don't know", not an article picked by the type's word.
+    for text in ("<EMAIL_ADDRESS_1>", "<PERSON_1> <PHONE_NUMBER_1>", "<PERSON_1>!"):
+        answer = pipeline.answer(text)
+        assert answer.handoff_offered and answer.confidence == 0.0 and not answer.sources
+
+
 def _say(visitor, text, context):
     return visitor.client.post(f"/api/v1/conversations/{visitor.conversation_id}/messages",
                                json={"text": text, "context": context}, headers=visitor.auth)

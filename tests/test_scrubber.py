@@ -216,3 +216,13 @@ def test_the_tagger_runs_only_where_its_tags_are_read_and_masks_the_same(scrubbe
     monkeypatch.setattr(module, "tags_read", lambda doc: seen.append(doc.text) or True)
     assert [scrubber.scrub(text).text for text in NAME_SHAPES] == on_demand
     assert seen  # the engine really asks
+
+
+def test_search_reads_placeholders_as_something_and_knows_a_message_of_nothing_else():
+    from app.privacy.placeholders import for_search, only_placeholders
+
+    assert for_search("Show products for <ORGANIZATION_1> to <STREET_ADDRESS_12>") == \
+        "Show products for something to something"
+    assert for_search("a <b> and x_1 stay") == "a <b> and x_1 stay"
+    assert only_placeholders("<PERSON_1>, <EMAIL_ADDRESS_2>!") and not only_placeholders("<PERSON_1> here")
+    assert not only_placeholders("") and not only_placeholders("?")

@@ -143,6 +143,7 @@ def test_names_after_support_chat_cues_are_masked(scrubber, text, name):
     "i'm going to need a coupe car from 5/1 until 5/4", "what traffic can i expect at 9:00 on the route to detroit",
     "i need to replace a card that my daughter spilled juice on",  # a verb after "my daughter" is no name
     "I want 75 x36size",  # a size with digits is no company
+    "DIET PLANE FOR LOSING WEIGHT", "WHERE IS MY ORDER FROM LUMEN PLUS",  # capitals throughout say nothing
 ])
 def test_questions_that_name_no_one_come_through(scrubber, text):
     assert scrubber.scrub(text).text == text
@@ -153,6 +154,9 @@ def test_questions_that_name_no_one_come_through(scrubber, text):
     ("My daughter Emma spilled juice on it", "My daughter <PERSON_1> spilled juice on it"),
     ("please send it to 12 baker street, london", "please send it to <STREET_ADDRESS_1>"),
     ("i live at 74678 midtvollen 130", "i live at <STREET_ADDRESS_1>"),  # no street word, but "live at"
+    ("MY NAME IS JOHN SMITH", "MY NAME IS <PERSON_1>"),  # in capitals throughout, cues still find names
+    ("HI THIS IS PRIYA, MY EMAIL IS PRIYA@EXAMPLE.COM", "HI THIS IS <PERSON_1>, MY EMAIL IS <EMAIL_ADDRESS_1>"),
+    ("PLEASE SEND IT TO 12 BAKER STREET, LONDON", "PLEASE SEND IT TO <STREET_ADDRESS_1>"),
 ])
 def test_names_and_addresses_are_still_masked(scrubber, text, expected):
     assert scrubber.scrub(text).text == expected

@@ -70,3 +70,24 @@ class Placeholders:
 
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     labels: dict[str, str] = field(default_factory=dict)
+
+
+PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*_\d+>")  # what scrub() writes: <PERSON_1>, <EMAIL_ADDRESS_2>
+NEUTRAL = "something"
+
+
+def for_search(text: str) -> str:
+    """Return scrubbed text as the articles are searched with it: each placeholder read as "something".
+
+    A placeholder stands for a value nobody may read, not for its type's word: read as "person" it
+    pulled "I want 8712 <PERSON_1> bp monitor" towards talking to a person; taken out, it left "Show
+    products for" with nothing to hold on to. "something" keeps the sentence whole and says nothing
+    (HINT3 Curekart and CLINC150 queries the scrubber changes: 10 of 12 and 32 of 35 still answered
+    right, against 9 and 28 with the placeholders as they are, 7 and 35 with them taken out).
+    """
+    return PLACEHOLDER.sub(NEUTRAL, text)
+
+
+def only_placeholders(text: str) -> bool:
+    """Say whether nothing but placeholders, spaces and punctuation is left of a scrubbed text."""
+    return bool(PLACEHOLDER.search(text)) and not any(c.isalnum() for c in PLACEHOLDER.sub("", text))

@@ -97,9 +97,15 @@ ADDRESS_CONTEXT = ["address", "street", "live", "living", "located", "ship", "sh
 
 
 def capitalised(text: str) -> str:
-    """Capitalise each word of an all-lower-case text (same length), so capital-led patterns apply."""
-    if any(c.isupper() for c in text):
+    """Capitalise each word of a text whose case says nothing — all lower case, or all capitals ("MY NAME
+    IS JOHN SMITH") — so capital-led patterns apply; same length. Other text comes back as it is."""
+    if any(c.isupper() for c in text) and any(c.islower() for c in text):
         return text
+    if any(c.isupper() for c in text):
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            return text
+        text = lowered
     return regex.sub(r"\b\p{Ll}", lambda m: m[0].upper() if len(m[0].upper()) == 1 else m[0], text)
 
 

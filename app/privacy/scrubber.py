@@ -97,6 +97,12 @@ class TagsWhenRead(SpacyNlpEngine):
         return self._doc_to_nlp_artifact(doc, language)
 
 
+def in_capitals(text: str) -> bool:
+    """Say whether the text is written in capitals throughout (several letters, none lower-case)."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and not any(c.islower() for c in letters)
+
+
 def tags_read(doc) -> bool:
     """Say whether any recognizer reads this doc's tags: a PERSON entity, or a run of two capitalised words
     joined by single spaces, name particles allowed between (recognizers.name_run_possible)."""
@@ -268,17 +274,20 @@ class Scrubber:
         prepared = text.replace("\\n", " \n")
         results = self.analyzer.analyze(prepared, language="en", score_threshold=self.score_threshold,
                                         allow_list=[*self.allow_list, *keep])
-        english = is_english(text)
-        trusted = [r for r in results if self._trusted(text, r, english)]
+        # Over another language, or in capitals throughout ("DIET PLAN FOR LOSING WEIGHT"), the English
+        # model's guesses read capitals that say nothing: cues and patterns still work there.
+        readable = is_english(text) and not in_capitals(text)
+        trusted = [r for r in results if self._trusted(text, r, readable)]
         return resolve(text, trusted + repeated_names(text, trusted))
 
-    def _trusted(self, text: str, result: RecognizerResult, english: bool) -> bool:
-        """Say whether a result stands: strict formats always; guesses not over foreign text or KB terms."""
+    def _trusted(self, text: str, result: RecognizerResult, readable: bool) -> bool:
+        """Say whether a result stands: strict formats always; guesses not over foreign or all-capital
+        text, nor over the knowledge base's terms."""
         if result.entity_type in STRICT_TYPES or result.entity_type in self.operator_types:
             return True
         recognizer = (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, "")
         value = text[result.start:result.end]
-        if recognizer in ENGLISH_MODEL_RECOGNIZERS and not english:
+        if recognizer in ENGLISH_MODEL_RECOGNIZERS and not readable:
             return False
         if result.entity_type == "PERSON" and set(value.lower().replace(",", " ").split()) <= SALUTATIONS:
             return False
