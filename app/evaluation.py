@@ -168,6 +168,7 @@ def _dialogue_engines(index, embedder, scrub=None) -> dict:
                "dense-only baseline": engine(False, weights=DENSE_ONLY),
                "ours without names from context": engine(signals=Signals(names=False)),
                "ours without follow-up joining": engine(signals=Signals(follow_up=False)),
+               "ours, statements joined too": engine(signals=Signals(standalone=False)),
                "ours with context, dense-only": engine(weights=DENSE_ONLY)}
     if scrub:
         engines["ours, without scrubbing"] = engine(raw=True)

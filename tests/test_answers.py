@@ -12,7 +12,7 @@ from app.chat.pipeline import Pipeline
 from app.db import connect
 from app.retrieval import index as index_store
 from app.retrieval.articles import parse_article
-from app.retrieval.context import TurnContext
+from app.retrieval.context import Signals, TurnContext, leans_on_before
 from app.retrieval.live import LiveIndex
 from app.retrieval.markdown import Block, Span, parse, plain
 from app.retrieval.search import Hit, best_passage
@@ -90,6 +90,24 @@ def test_a_new_topic_wins_over_the_previous_one(pipeline):
 def test_the_last_article_is_a_prior_for_an_ambiguous_turn(pipeline):
     context = TurnContext(("how do I pair the lamp with the app",), "app-setup")
     assert pipeline.answer("it still doesn't work", context).article == "app-setup"
+
+
+def test_a_statement_that_leans_on_nothing_is_not_answered_with_the_last_topic(pipeline):
+    context = TurnContext(("how do I pair the lamp with the app",), "app-setup")
+    before = Pipeline(pipeline.scrubber, pipeline.embedder, pipeline.indexes, pipeline.threshold,
+                      signals=Signals(standalone=False))
+    assert before.answer("Great, thanks a lot, that's all I needed", context).article == "app-setup"
+    assert pipeline.answer("Great, thanks a lot, that's all I needed", context).handoff_offered
+    assert pipeline.answer("it still doesn't work", context).article == "app-setup"  # a pronoun leans back
+
+
+@pytest.mark.parametrize("text, leans", [
+    ("at what times?", True), ("and for plus members", True), ("it still doesn't work", True),
+    ("What about Canada", True), ("does it cover water damage", True),
+    ("Thank you, goodbye!", False), ("I need a hotel with free parking.", False), ("Book a table for 2", False),
+])
+def test_which_messages_lean_on_what_came_before(text, leans):
+    assert leans_on_before(text) is leans
 
 
 def test_placeholders_are_searched_as_nothing_in_particular(pipeline):

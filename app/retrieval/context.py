@@ -1,12 +1,14 @@
 """Read a turn in the context of the conversation: which article it is about, and how sure we are.
 
-Three signals, each switchable so `eval dialogue` can measure it alone:
+Three signals, and one rule for when they apply, each switchable so `eval dialogue` can measure it alone:
 - names: an article's title named in the turn, or else in an earlier message (most recent first),
   scopes the search to that article (DSTC: "the Grant Hotel" three turns ago, then "check-in time?"),
   and the turn is also read with that name in front of it;
 - follow-up: with no name, the turn is also read joined to the message before it ("and how long is
   the link valid?"); an article may take that joint reading's score when it is higher;
-- article: the article the last answer came from gets a small bonus, a prior and not a prison.
+- article: the article the last answer came from gets a small bonus, a prior and not a prison;
+- standalone: the second readings (names, follow-up) are only for a message that may lean on what
+  came before (a question, a pronoun pointing back, an opening "and"); a statement reads alone.
 A bonus only decides *which* article; the confidence stays the article's own similarity to the turn
 (alone or joined), so a message that is no question at all ("book it for two") can still abstain, and
 a new topic that scores clearly higher than the old one wins.
@@ -26,6 +28,10 @@ from app.retrieval.search import Hit, Weights, article_scores
 _STOP = frozenset("a an and the of at in on by for to s n your my our you i me it is are do does how what "
                   "with from or this that there".split())
 _TOKEN = re.compile(r"[a-z0-9]+")
+_QUESTION = re.compile(r"(?i)(is|are|was|were|do|does|did|can|could|would|will|should|shall|may|has|have|had|"
+                       r"what|what's|how|which|where|when|who|why|whose)\b")
+_POINTS_BACK = re.compile(r"(?i)\b(it|its|they|them|their|these|those)\b")
+_CONNECTIVE = re.compile(r"(?i)(and|also|but|so|then|what about|how about)\b")
 NAME_BONUS = 0.30  # a named thing outranks a look-alike of another entity (identical FAQs)
 ARTICLE_BONUS = 0.08  # the last answer's article wins near-ties only
 FOLLOW_UP_COST = 0.05  # the joint reading must beat the turn's own by this much to be taken
@@ -45,6 +51,7 @@ class Signals:
     names: bool = True
     follow_up: bool = True
     article: bool = True
+    standalone: bool = True  # a statement that does not lean on what came before is read alone
 
 
 def _tokens(text: str) -> list[str]:
@@ -119,9 +126,22 @@ def decide(index: Index, alone: np.ndarray, joint: np.ndarray | None, text: str,
     return confidence, ranking, scope
 
 
+def leans_on_before(text: str) -> bool:
+    """Say whether a message may lean on what came before: a question ("at what times?"), a pronoun
+    that points back ("it still doesn't work") or an opening "and", "also", "what about"… A statement
+    that does none of these stands alone ("Thank you, goodbye!", "I need a hotel with free parking"):
+    read joined to the message before, it borrowed that message's subject and answered it again."""
+    stripped = text.strip()
+    return "?" in stripped or bool(_QUESTION.match(stripped) or _POINTS_BACK.search(stripped)
+                                   or _CONNECTIVE.match(stripped))
+
+
 def texts_to_encode(index: Index, text: str, context: TurnContext, signals: Signals) -> list[str]:
-    """The turn, and a second reading of it: joined to the thing named earlier ("ASHLEY HOTEL are the
-    rooms quiet?") when the names signal finds one, else to the message before it (follow-up)."""
+    """The turn, and a second reading of it when it may lean on what came before: joined to the thing
+    named earlier ("ASHLEY HOTEL are the rooms quiet?") when the names signal finds one, else to the
+    message before it (follow-up)."""
+    if signals.standalone and not leans_on_before(text):
+        return [text]
     named = named_article(index, text, context) if signals.names and context.previous else None
     if named is not None and names_of(index).find(text) is None:
         return [text, f"{index.chunks[index.first_rows[named]].title} {text}"]
