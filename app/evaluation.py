@@ -50,7 +50,7 @@ def eval_retrieval(kb: Path, queries: Path, dev: Path | None, threshold: float |
         check_files(kb, queries, dev)
         embedder = load_embedder(settings)
         results = evaluate(kb, queries, dev, embedder, fixed=threshold,
-                           scrub=_product_scrubber(settings, kb) if scrub else None)
+                           scrub=_product_scrubber(settings, kb, as_searched=True) if scrub else None)
     except (EvalDataError, ModelError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:
@@ -59,18 +59,24 @@ def eval_retrieval(kb: Path, queries: Path, dev: Path | None, threshold: float |
         click.echo(format_table(results))
 
 
-def _product_scrubber(settings, kb: Path):
-    """The scrubber as the server builds it for this knowledge base (its terms kept), as a text → text function."""
+def _product_scrubber(settings, kb: Path, as_searched: bool = False):
+    """The scrubber as the server builds it for this knowledge base (its terms kept), as a text → text
+    function. `as_searched`: return the text as the chat pipeline searches with it (placeholders read
+    as "something"; "" for a message of masked values alone, which the pipeline does not search)."""
     import tempfile
 
     from app.engines import knowledge_terms, load_scrubber
+    from app.privacy.placeholders import for_search, only_placeholders
     from app.retrieval.evaluate import write_kb
 
     scrubber = load_scrubber(settings)
     with tempfile.TemporaryDirectory(prefix="quietdesk-eval-kb-") as folder:
         write_kb(kb, Path(folder))
         scrubber.keep_terms(knowledge_terms(Path(folder)))
-    return lambda text: scrubber.scrub(text).text
+    if not as_searched:
+        return lambda text: scrubber.scrub(text).text
+    searched = (lambda text: "" if only_placeholders(text) else for_search(text))
+    return lambda text: searched(scrubber.scrub(text).text)
 
 
 # `eval pii` (ours, stock Presidio, peers, template halves, queries changed) lives beside the scrubber.

@@ -142,8 +142,10 @@ def run_queries(index: index_store.Index, vectors: np.ndarray, queries: list[Que
     number = {url: i for i, url in enumerate(index.chunks[r].url for r in index.first_rows)}
     for query, vector in zip(queries, vectors):
         scores = article_scores(index, vector, query.text, weights)
-        hits = top_hits(index, scores, 2)
-        if confidence == "score":  # the chat pipeline's own decision
+        hits = top_hits(index, scores, 2) if query.text.strip() else []  # nothing asked: abstain
+        if not hits:
+            sure, answered = 0.0, None
+        elif confidence == "score":  # the chat pipeline's own decision
             sure = hits[0].score
             answered = None if compose(hits, None, threshold).handoff_offered else hits[0].url
         else:  # ablation: best minus second-best
