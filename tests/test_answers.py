@@ -121,8 +121,9 @@ def test_placeholders_are_searched_as_nothing_in_particular(pipeline):
 
 
 def _say(visitor, text, context):
+    body = {"text": text} if context is None else {"text": text, "context": context}
     return visitor.client.post(f"/api/v1/conversations/{visitor.conversation_id}/messages",
-                               json={"text": text, "context": context}, headers=visitor.auth)
+                               json=body, headers=visitor.auth)
 
 
 def test_api_takes_context_without_transcripts_consent_and_stores_nothing(app, visitor):
@@ -135,6 +136,21 @@ def test_api_takes_context_without_transcripts_consent_and_stores_nothing(app, v
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
     assert b"quietdesk-canary-ctx" not in Path(app.config["DB_PATH"]).read_bytes()
+
+
+def test_context_the_worker_scrubbed_before_is_not_scrubbed_again_and_nothing_raw_is_kept(app, visitor, monkeypatch):
+    first = "I forgot my password, my email is quietdesk-canary-memo@example.com"
+    assert _say(visitor, first, None).status_code == 200
+    pipeline = app.extensions["pipeline"]
+    scrubbed = []
+    original = pipeline.scrubber.scrub
+    monkeypatch.setattr(pipeline.scrubber, "scrub", lambda text, *a, **k: scrubbed.append(text) or original(text, *a, **k))
+    reply = _say(visitor, "and how long is the link valid?", {"previous": ["Ann Lee here", first]})
+    assert "60 minutes" in reply.json["answer"]
+    assert scrubbed == ["and how long is the link valid?", "Ann Lee here"]  # the first message came from the memo
+    kept = repr(pipeline.memo._entries)
+    assert "canary-memo" not in kept and "Ann Lee" not in kept and "<EMAIL_ADDRESS" not in kept
+    assert "my email is something" in kept  # searched form: placeholders read as "something"
 
 
 @pytest.mark.parametrize("context", [

@@ -6,7 +6,7 @@ scrubber sees scrubbed text, and only that reaches the database.
 from __future__ import annotations
 
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import sqlcipher3
@@ -16,6 +16,7 @@ from app.chat import analytics, transcripts
 from app.chat.answer import ANSWER_CHARS, Answer, Source, compose
 from app.chat.answer_cache import AnswerCache
 from app.chat.intents import wants_human
+from app.chat.scrubbed_memo import ScrubbedMemo
 from app.db import get_db, transaction
 from app.privacy import consent, subjects
 from app.privacy.placeholders import Placeholders, for_search, only_placeholders
@@ -56,6 +57,7 @@ class Pipeline:
     signals: Signals = Signals()  # which context signals are used (eval switches each off)
     answer_chars: int = ANSWER_CHARS
     cache: AnswerCache | None = None  # the served pipeline remembers recent answers (app/chat/answer_cache.py)
+    memo: ScrubbedMemo = field(default_factory=ScrubbedMemo)  # recent messages as scrubbed, for their context
 
     def answer(self, text: str, context: TurnContext | None = None) -> Answer:
         """Find and compose the answer to one (already scrubbed) message in its (scrubbed) context;
@@ -92,6 +94,7 @@ class Pipeline:
         keep, count = granted["transcripts"], granted["analytics"]
         placeholders = Placeholders(*transcripts.placeholders(db, conversation.id)) if keep else None
         scrubbed = self.scrubber.scrub(text, placeholders)
+        self.memo.remember(text, for_search(scrubbed.text))  # the next message's context holds this one
         if wants_human(scrubbed.text):  # a request for a person, not a question for the articles
             answer, vector = _HUMAN_ANSWER, None
         else:
@@ -113,16 +116,23 @@ class Pipeline:
                      blocks=answer.blocks, human_requested=answer.text is HUMAN_REQUESTED)
 
     def _scrubbed(self, context: TurnContext | None) -> TurnContext:
-        """Scrub the earlier messages like the message itself, in one pass (one NER run, not one per message).
+        """Scrub the earlier messages like the message itself: each one this worker scrubbed when it was
+        sent comes from the memo, the rest in one pass (one NER run, not one per message).
 
-        No conversation placeholders: nothing of the context is stored, so it needs no stable numbering.
+        No conversation placeholders: nothing of the context is stored, and search reads every
+        placeholder alike (app.privacy.placeholders.for_search).
         """
         if context is None or not context.previous:
             return context or TurnContext()
-        joined = self.scrubber.scrub(_SEPARATOR.join(context.previous)).text.split(_SEPARATOR)
-        if len(joined) != len(context.previous):  # a masked span crossed a separator: scrub one by one
-            joined = [self.scrubber.scrub(text).text for text in context.previous]
-        return TurnContext(tuple(joined), context.article)
+        known = [self.memo.recall(text) for text in context.previous]
+        missing = [text for text, found in zip(context.previous, known) if found is None]
+        if missing:
+            joined = self.scrubber.scrub(_SEPARATOR.join(missing)).text.split(_SEPARATOR)
+            if len(joined) != len(missing):  # a masked span crossed a separator: scrub one by one
+                joined = [self.scrubber.scrub(text).text for text in missing]
+            fresh = iter(joined)
+            known = [found if found is not None else next(fresh) for found in known]
+        return TurnContext(tuple(known), context.article)
 
 
 def _count_turn(db: sqlcipher3.Connection, conversation_id: str, answer: Answer) -> None:
