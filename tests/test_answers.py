@@ -114,6 +114,8 @@ def test_placeholders_are_searched_as_nothing_in_particular(pipeline):
     # Read as the words "street address" it took this for a question about the account's address.
     answer = pipeline.answer("change the delivery address to <STREET_ADDRESS_1>")
     assert answer.article == "orders" and not answer.handoff_offered
+    # Read as "person" it drew a signed-in visitor's question to "Locked accounts".
+    assert pipeline.answer("<PERSON_1> here, how do I reset my password").section == "Requesting a reset link"
     # Masked values alone ask nothing: an honest "I don't know", not an article picked by the type's word.
     for text in ("<EMAIL_ADDRESS_1>", "<PERSON_1> <PHONE_NUMBER_1>", "<PERSON_1>!"):
         answer = pipeline.answer(text)

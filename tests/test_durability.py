@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import click
 import pytest
 
 from app.bench import start_server
@@ -177,7 +178,13 @@ def visitors() -> list[Visitor]:
 def test_sigkill_of_the_whole_server_loses_no_acknowledged_turn(instance, visitors):
     per_round, starts = [], []
     for number in range(ROUNDS):
-        process, base, seconds = start_server(instance, workers=1, settings=SETTINGS, new_session=True)
+        log_path = instance.parent / f"server-{number}.log"  # scrubbed lines only; read if a start fails
+        with log_path.open("ab") as log:
+            try:
+                process, base, seconds = start_server(instance, workers=1, log=log, settings=SETTINGS,
+                                                      new_session=True)
+            except click.ClickException as error:
+                pytest.fail(f"round {number}: {error.message}\n{log_path.read_text()[-3000:]}")
         starts.append(seconds)
         try:
             if number == 0:

@@ -5,6 +5,7 @@ include gunicorn, SQLCipher and the models — nothing is mocked. Traffic goes t
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -100,9 +101,12 @@ def start_server(instance: Path, workers: int = 1, log: IO | None = None,
                         return process, base, time.perf_counter() - started
             except OSError:  # not listening yet, or the worker is still loading
                 time.sleep(0.2)
-        raise click.ClickException("the server did not become healthy")
+        status = process.poll()
+        raise click.ClickException("the server did not become healthy" if status is None
+                                   else f"the server exited with status {status} before it became healthy")
     except BaseException:
         if new_session:  # workers too: none may outlive a failed start
-            os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+                os.killpg(process.pid, signal.SIGKILL)
         process.kill()
         raise
