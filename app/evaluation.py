@@ -66,7 +66,7 @@ def _product_scrubber(settings, kb: Path, as_searched: bool = False):
     import tempfile
 
     from app.engines import knowledge_terms, load_scrubber
-    from app.privacy.placeholders import for_search, only_placeholders
+    from app.privacy.placeholders import question_to_search
     from app.retrieval.evaluate import write_kb
 
     scrubber = load_scrubber(settings)
@@ -75,8 +75,7 @@ def _product_scrubber(settings, kb: Path, as_searched: bool = False):
         scrubber.keep_terms(knowledge_terms(Path(folder)))
     if not as_searched:
         return lambda text: scrubber.scrub(text).text
-    searched = (lambda text: "" if only_placeholders(text) else for_search(text))
-    return lambda text: searched(scrubber.scrub(text).text)
+    return lambda text: question_to_search(scrubber.scrub(text).text)
 
 
 # `eval pii` (ours, stock Presidio, peers, template halves, queries changed) lives beside the scrubber.

@@ -140,13 +140,15 @@ def test_api_takes_context_without_transcripts_consent_and_stores_nothing(app, v
     assert b"quietdesk-canary-ctx" not in Path(app.config["DB_PATH"]).read_bytes()
 
 
-def test_context_the_worker_scrubbed_before_is_not_scrubbed_again_and_nothing_raw_is_kept(app, visitor, monkeypatch):
+def test_context_the_worker_scrubbed_before_is_not_scrubbed_again_and_nothing_raw_is_kept(app, visitor,
+                                                                                          monkeypatch):
     first = "I forgot my password, my email is quietdesk-canary-memo@example.com"
     assert _say(visitor, first, None).status_code == 200
     pipeline = app.extensions["pipeline"]
     scrubbed = []
     original = pipeline.scrubber.scrub
-    monkeypatch.setattr(pipeline.scrubber, "scrub", lambda text, *a, **k: scrubbed.append(text) or original(text, *a, **k))
+    monkeypatch.setattr(pipeline.scrubber, "scrub",
+                        lambda text, *a, **k: scrubbed.append(text) or original(text, *a, **k))
     reply = _say(visitor, "and how long is the link valid?", {"previous": ["Ann Lee here", first]})
     assert "60 minutes" in reply.json["answer"]
     assert scrubbed == ["and how long is the link valid?", "Ann Lee here"]  # the first message came from the memo

@@ -34,7 +34,8 @@ def bench_http(turns: int, workers: int) -> None:
     click.echo(f"cold start to healthy, new instance (builds index): {first:.1f} s")
     click.echo(f"cold start to healthy, restart (index on disk):     {restart:.1f} s")
     for label, latencies in (("alone", alone), ("with context", in_context)):
-        click.echo(f"turn latency over HTTP, {turns} turns {label}: median {statistics.median(latencies):.1f} ms, "
+        click.echo(f"turn latency over HTTP, {turns} turns {label}: "
+                   f"median {statistics.median(latencies):.1f} ms, "
                    f"p95 {latencies[int(0.95 * (turns - 1))]:.1f} ms, max {latencies[-1]:.1f} ms")
     click.echo(f"context costs a turn {statistics.median(in_context) - statistics.median(alone):+.1f} ms "
                "(median; the widget's last two messages and article)")

@@ -19,7 +19,7 @@ from app.chat.intents import wants_human
 from app.chat.scrubbed_memo import ScrubbedMemo
 from app.db import get_db, transaction
 from app.privacy import consent, subjects
-from app.privacy.placeholders import Placeholders, for_search, only_placeholders
+from app.privacy.placeholders import Placeholders, for_search, question_to_search
 from app.privacy.scrubber import Scrubber
 from app.retrieval.context import Signals, TurnContext, read_turn, texts_to_encode
 from app.retrieval.embedder import Embedder
@@ -67,9 +67,9 @@ class Pipeline:
     def _answer(self, text: str, context: TurnContext, limit: int) -> tuple[Answer, np.ndarray | None]:
         """Search with each placeholder read as "something" (app.privacy.placeholders.for_search); a
         message that was nothing but masked values (a name, an email) asks nothing and abstains."""
-        if only_placeholders(text):
+        text = question_to_search(text)
+        if not text:
             return compose([], None, self.threshold, limit), None
-        text = for_search(text)
         context = TurnContext(tuple(for_search(t) for t in context.previous), context.article)
         index = self.indexes.current()
         if self.cache is None:

@@ -91,3 +91,9 @@ def for_search(text: str) -> str:
 def only_placeholders(text: str) -> bool:
     """Say whether nothing but placeholders, spaces and punctuation is left of a scrubbed text."""
     return bool(PLACEHOLDER.search(text)) and not any(c.isalnum() for c in PLACEHOLDER.sub("", text))
+
+
+def question_to_search(text: str) -> str:
+    """Return a scrubbed message as the articles are searched with it (for_search), or "" when it was
+    nothing but masked values (a name, an email): it asks nothing, and the answer is to abstain."""
+    return "" if only_placeholders(text) else for_search(text)

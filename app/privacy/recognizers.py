@@ -118,9 +118,9 @@ class CaseBlindRecognizer(PatternRecognizer):
         return super().analyze(capitalised(text), entities, nlp_artifacts, regex_flags)
 
 
-# In text without capitals every word looks like a name once capitalised ("what is 300 Divided By 42"), so
-# there the shapes not anchored by a street word (a suffix, a prefix, a glued ending, a box, a unit) count
-# only beside an address word ("located at 389 167 king alexander").
+# In text without capitals (or all in capitals) every word looks like a name once capitalised ("what is
+# 300 Divided By 42"), so there the shapes not anchored by a street word (a suffix, a prefix, a glued
+# ending, a box, a unit) count only beside an address word ("located at 389 167 king alexander").
 NUMBER_ONLY_SHAPES = ("house street number", "street number before unit", "street number", "place and postcode")
 CONTEXT_ONLY = 0.1
 
@@ -128,8 +128,9 @@ CONTEXT_ONLY = 0.1
 class StreetAddressRecognizer(CaseBlindRecognizer):
     """Find street addresses, PO boxes and military mail; one result per line of a block.
 
-    Two instances: one reads text with capitals, the other text without any (shapes not anchored by a
-    street word need an address word nearby), so neither changes its patterns while another thread reads.
+    Two instances: one reads text in mixed case, the other text whose case says nothing — no capitals,
+    or nothing but capitals (see capitalised; shapes not anchored by a street word need an address word
+    nearby) — so neither changes its patterns while another thread reads.
     """
 
     def __init__(self, lower_case: bool = False) -> None:
