@@ -144,6 +144,9 @@ def test_names_after_support_chat_cues_are_masked(scrubber, text, name):
     "i need to replace a card that my daughter spilled juice on",  # a verb after "my daughter" is no name
     "I want 75 x36size",  # a size with digits is no company
     "DIET PLANE FOR LOSING WEIGHT", "WHERE IS MY ORDER FROM LUMEN PLUS",  # capitals throughout say nothing
+    # capitalised ordinary words are a product range, not a person or a company
+    "Show products for Heart Care", "Show products for Weight Management", "Expire date",
+    "U r giving pathetic service it was prepaid order only", "I stay near the shop only near d mart",
 ])
 def test_questions_that_name_no_one_come_through(scrubber, text):
     assert scrubber.scrub(text).text == text
@@ -159,4 +162,17 @@ def test_questions_that_name_no_one_come_through(scrubber, text):
     ("PLEASE SEND IT TO 12 BAKER STREET, LONDON", "PLEASE SEND IT TO <STREET_ADDRESS_1>"),
 ])
 def test_names_and_addresses_are_still_masked(scrubber, text, expected):
+    assert scrubber.scrub(text).text == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Mark Young called about my refund", "<PERSON_1> called about my refund"),
+    ("I spoke to Grace Hill yesterday", "I spoke to <ORGANIZATION_1> yesterday"),
+    ("My colleague Hope Baker placed the order", "My colleague <PERSON_1> placed the order"),
+    ("Please send the invoice to Amber Stone", "Please send the invoice to <ORGANIZATION_1>"),
+    ("Rahul Sharma order status please", "<PERSON_1> order status please"),
+])
+def test_names_that_are_also_ordinary_words_are_still_masked(scrubber, text, expected):
+    # Given names and common surnames are taken out of the ordinary words, and a name outside the
+    # dictionary's lower-case words ("Rahul") is never one.
     assert scrubber.scrub(text).text == expected

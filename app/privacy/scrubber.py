@@ -22,7 +22,7 @@ from presidio_analyzer.nlp_engine import (NerModelConfiguration, NlpArtifacts, N
                                           SpacyNlpEngine)
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from app.privacy import recognizers
+from app.privacy import common_words, recognizers
 from app.privacy.language import is_english
 from app.privacy.placeholders import Finding, Placeholders, fingerprint
 from app.privacy.places import is_place_alone, place_names
@@ -258,6 +258,7 @@ class Scrubber:
         self.vocabulary = Vocabulary()
         is_english("load the stop-word lists now")  # not on the first visitor's message (+2-3 s)
         place_names()  # likewise the gazetteer (0.2 s)
+        common_words.load()  # and the dictionary (0.1 s)
         self.operator_types = {r.supported_entities[0] for r in analyzer.registry.recognizers
                                if r.name.startswith("Operator")}
 
@@ -287,8 +288,8 @@ class Scrubber:
             return True
         recognizer = (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, "")
         value = text[result.start:result.end]
-        if recognizer in ENGLISH_MODEL_RECOGNIZERS and not readable:
-            return False
+        if recognizer in ENGLISH_MODEL_RECOGNIZERS and (not readable or common_words.only_common_words(value)):
+            return False  # "Show products for Heart Care": capitalised dictionary words name no one
         if result.entity_type == "PERSON" and set(value.lower().replace(",", " ").split()) <= SALUTATIONS:
             return False
         if recognizer == "SpacyRecognizer" and result.entity_type in ("LOCATION", "ORGANIZATION"):
