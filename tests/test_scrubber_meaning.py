@@ -176,3 +176,13 @@ def test_names_that_are_also_ordinary_words_are_still_masked(scrubber, text, exp
     # Given names and common surnames are taken out of the ordinary words, and a name outside the
     # dictionary's lower-case words ("Rahul") is never one.
     assert scrubber.scrub(text).text == expected
+
+
+def test_the_ordinary_word_list_is_what_its_sources_give():
+    # app/privacy/common_words.txt is made from three packages; re-made, it must not have drifted.
+    from app.privacy.common_words import common_words, make_word_list
+
+    made = make_word_list()
+    assert frozenset(made) == common_words()
+    assert {"heart", "care", "weight", "management"} <= common_words()
+    assert not {"mark", "grace", "green", "rahul", "aaron"} & common_words()
