@@ -50,3 +50,16 @@ def test_a_cached_turn_answers_exactly_like_a_fresh_one(scrubber, embedder, kb_i
     assert cached.answer("and how long is the link valid?", follow_up) == fresh.answer(
         "and how long is the link valid?", follow_up)
     assert cached.cache.hits == 3 and cached.cache.misses == 4
+
+
+def test_the_bounded_memory_forgets_the_least_recent_and_size_zero_keeps_nothing():
+    from app.chat.bounded import Bounded
+
+    memory = Bounded(2)
+    memory.put("one", 1), memory.put("two", 2)
+    assert memory.get("one") == 1  # now the most recent
+    memory.put("three", 3)
+    assert memory.get("two") is None and memory.get("one") == 1 and len(memory) == 2
+    nothing = Bounded(0)
+    nothing.put("one", 1)
+    assert nothing.get("one") is None

@@ -152,7 +152,7 @@ def test_context_the_worker_scrubbed_before_is_not_scrubbed_again_and_nothing_ra
     reply = _say(visitor, "and how long is the link valid?", {"previous": ["Ann Lee here", first]})
     assert "60 minutes" in reply.json["answer"]
     assert scrubbed == ["and how long is the link valid?", "Ann Lee here"]  # the first message came from the memo
-    kept = repr(pipeline.memo._entries)
+    kept = repr(pipeline.memo._entries.items())
     assert "canary-memo" not in kept and "Ann Lee" not in kept and "<EMAIL_ADDRESS" not in kept
     assert "my email is something" in kept  # searched form: placeholders read as "something"
 

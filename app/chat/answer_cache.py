@@ -8,8 +8,9 @@ question costs its scrub and nothing more. Entries are scrubbed text, like every
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Any, Callable, Hashable
+
+from app.chat.bounded import Bounded
 
 
 class AnswerCache:
@@ -17,7 +18,7 @@ class AnswerCache:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._entries: Bounded[Any] = Bounded(size)
         self._index = ""
         self._lock = threading.Lock()
         self.hits = self.misses = 0
@@ -30,15 +31,13 @@ class AnswerCache:
             if index != self._index:  # a new index: nothing remembered still holds
                 self._entries.clear()
                 self._index = index
-            if key in self._entries:
-                self._entries.move_to_end(key)
+            found = self._entries.get(key)
+            if found is not None:
                 self.hits += 1
-                return self._entries[key]
+                return found
             self.misses += 1
         value = compute()  # outside the lock: other threads keep answering meanwhile
         with self._lock:
             if index == self._index:
-                self._entries[key] = value
-                while len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
+                self._entries.put(key, value)
         return value

@@ -12,37 +12,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-from collections import OrderedDict
+
+from app.chat.bounded import Bounded
 
 
 class ScrubbedMemo:
     """Thread-safe LRU of at most `size` entries: keyed hash of a raw message → its scrubbed text."""
 
     def __init__(self, size: int = 4096) -> None:
-        self.size = size
         self._key = secrets.token_bytes(32)
-        self._entries: OrderedDict[bytes, str] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: Bounded[str] = Bounded(size)
 
     def _digest(self, raw: str) -> bytes:
         return hmac.new(self._key, raw.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
 
     def remember(self, raw: str, scrubbed: str) -> None:
-        if self.size <= 0:
-            return
-        digest = self._digest(raw)
-        with self._lock:
-            self._entries[digest] = scrubbed
-            self._entries.move_to_end(digest)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        self._entries.put(self._digest(raw), scrubbed)
 
     def recall(self, raw: str) -> str | None:
         """The scrubbed text of a message seen before in this process, or None."""
-        digest = self._digest(raw)
-        with self._lock:
-            found = self._entries.get(digest)
-            if found is not None:
-                self._entries.move_to_end(digest)
-            return found
+        return self._entries.get(self._digest(raw))
