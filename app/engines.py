@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -50,6 +51,12 @@ def knowledge_terms(folder: Path) -> list[str]:
     """Return every article's title, listed questions and body: words the scrubber must not guess at."""
     return [text for article in load_articles(folder)
             for text in (article.title, *article.questions, article.body)]
+
+
+def keep_index_terms(scrubber, index) -> None:
+    """Give the scrubber the words of a newly taken-in index's entries (titles, headings, passages, listed
+    questions), so a new article's product name is not masked on a guess until the next restart."""
+    scrubber.keep_terms(text for chunk in index.chunks for text in (chunk.title, chunk.heading, chunk.text))
 
 
 def phone_region(raw: str) -> str:
@@ -147,14 +154,16 @@ def init_app(app: Flask) -> None:
     threadpool_limits(app.config["TORCH_THREADS"])
 
     scrubber = app.config.get("SCRUBBER")
-    if scrubber is None:  # an injected (test) scrubber keeps the vocabulary its owner gave it
+    follow = None  # an injected (test) scrubber keeps the vocabulary its owner gave it
+    if scrubber is None:
         scrubber = load_scrubber(app.config)
         scrubber.keep_terms(knowledge_terms(Path(app.config["KNOWLEDGE_DIR"])))
+        follow = partial(keep_index_terms, scrubber)  # a rebuilt index brings its articles' words
     logs.FILTER.use(lambda text: scrubber.scrub(text).text)
     embedder = app.config.get("EMBEDDER") or load_embedder(app.config)
     injected = app.config.get("INDEX")
     indexes = LiveIndex(injected.prepare()) if injected else LiveIndex(ensure_index(app, embedder).prepare(),
-                                                                         index_root(app))
+                                                                         index_root(app), on_switch=follow)
     app.extensions["embedder"] = embedder
     app.extensions["pipeline"] = Pipeline(scrubber, embedder, indexes, app.config["ANSWER_THRESHOLD"],
                                           cache=AnswerCache(app.config["ANSWER_CACHE"]))

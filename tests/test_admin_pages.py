@@ -545,3 +545,33 @@ def test_knowledge_status_and_rebuild_swap_in_a_new_article_without_restart(tmp_
     reply = Visitor(app.test_client()).say(question).json
     assert not reply["handoff_offered"] and reply["sources"][0]["title"] == "Gift cards"
     assert ("rebuild_index", "build:1") in [(e.action, e.subject) for e in audit.entries(db)]
+
+
+def test_a_rebuilt_index_brings_its_articles_words_to_the_scrubber_without_restart(tmp_path, instance, embedder):
+    """A product added to the articles is no longer masked as a name once the index is rebuilt (issue 14):
+    the app loads its own scrubber here, since only that one follows the index."""
+    import shutil
+
+    from app import create_app
+    from tests.conftest import KNOWLEDGE
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    app = create_app({"INSTANCE": str(instance), "TESTING": True, "EMBEDDER": embedder,
+                      "SUBJECT_KEY": TEST_SUBJECT_KEY, "KNOWLEDGE_DIR": str(knowledge)})
+    accounts.create_user(database(app), "lead@example.com", "admin", PASSWORD)
+    question = "Is the Kestrel Nimbus waterproof?"
+
+    def history(text):
+        visitor = Visitor(app.test_client())
+        visitor.consent(transcripts=True)
+        assert visitor.say(text).status_code == 200
+        page = visitor.client.get(f"/api/v1/conversations/{visitor.conversation_id}/messages", headers=visitor.auth)
+        return [m["text"] for m in page.json["messages"] if m["role"] == "visitor"]
+
+    assert history(question) == ["Is the <PERSON_1> waterproof?"]  # an unknown capitalised name
+    (knowledge / "kestrel-nimbus.md").write_text(
+        "---\ntitle: Kestrel Nimbus\nurl: https://help.example.com/kestrel-nimbus\n---\n# Kestrel Nimbus\n"
+        "The Kestrel Nimbus outdoor lamp is rated IP65: rain and garden hoses do it no harm.\n", encoding="utf-8")
+    Console(app, "lead@example.com").post("/admin/knowledge/rebuild")
+    wait_for_builds()
+    assert history(question) == [question]

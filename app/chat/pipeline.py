@@ -89,6 +89,7 @@ class Pipeline:
         """Answer one visitor message in its context; store the scrubbed turn if transcripts are consented.
 
         The context the client sent is scrubbed like the message and lives only in memory for this call."""
+        self.indexes.current()  # a rebuilt index is taken in before scrubbing: the scrubber keeps its words
         db = get_db()
         granted = consent.current(db, conversation.visitor_id)  # read per turn: a withdrawal counts at once
         keep, count = granted["transcripts"], granted["analytics"]

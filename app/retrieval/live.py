@@ -2,13 +2,15 @@
 
 A rebuild (from the console or `run.py index build`) saves a new folder and atomically rewrites the
 one-line CURRENT pointer. Each process checks that pointer when it asks for the index (one small
-file read) and loads the new folder once, under a lock, while other requests keep the old one.
+file read) and loads the new folder once, under a lock, while other requests keep the old one; whoever
+must follow the articles (the scrubber keeps their words) is told once the new index is in.
 """
 from __future__ import annotations
 
 import logging
 import threading
 from pathlib import Path
+from typing import Callable
 
 from app.retrieval.index import Index, IndexLoadError, load
 
@@ -18,8 +20,9 @@ log = logging.getLogger(__name__)
 class LiveIndex:
     """Hold the current index; with a root folder, follow its CURRENT pointer."""
 
-    def __init__(self, index: Index, root: Path | None = None) -> None:
-        self._index, self._root = index, root
+    def __init__(self, index: Index, root: Path | None = None,
+                 on_switch: Callable[[Index], None] | None = None) -> None:
+        self._index, self._root, self._on_switch = index, root, on_switch
         self._folder = self._pointer()
         self._lock = threading.Lock()
 
@@ -39,6 +42,8 @@ class LiveIndex:
                 try:
                     self._index = load(self._root).prepare()
                     log.info("switched to index %s (%d articles)", self._index.digest[:12], self._index.articles)
+                    if self._on_switch:
+                        self._on_switch(self._index)
                 except IndexLoadError as error:
                     log.warning("kept the previous index: %s", error)
                 self._folder = folder
