@@ -258,7 +258,7 @@ class Scrubber:
         self.vocabulary = Vocabulary()
         is_english("load the stop-word lists now")  # not on the first visitor's message (+2-3 s)
         place_names()  # likewise the gazetteer (0.2 s)
-        common_words.load()  # and the dictionary (0.1 s)
+        common_words.load()  # and the ordinary-word list (4 ms)
         self.operator_types = {r.supported_entities[0] for r in analyzer.registry.recognizers
                                if r.name.startswith("Operator")}
 
