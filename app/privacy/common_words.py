@@ -5,8 +5,9 @@ question is full of them ("Show products for Heart Care"). A guess made only of 
 the dictionary writes in lower case, none of them a common given name or surname, names a thing, not a
 person.
 
-The list (`common_words.txt`, ~14,000 words, ~1 MB in memory, 4 ms to read) is made once from three offline lists, each
-from a package, by `python -m app.privacy.common_words` (a test checks it is still what they give):
+The list (`common_words.txt`, ~14,000 words, ~1 MB in memory, 4 ms to read) is made once from three
+offline lists, each from a package, by `python -m app.privacy.common_words` (a test checks it is still
+what they give):
 frequent words are wordfreq's small English list (the ~29,000 words seen at least about once per
 million); the dictionary is Webster's Second International (public domain, via english-words), which
 writes "heart" in lower case and "Rahul" or "Aaron" capitalised, and leaves out rare names that happen
