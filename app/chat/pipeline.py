@@ -62,16 +62,15 @@ class Pipeline:
     def answer(self, text: str, context: TurnContext | None = None) -> Answer:
         """Find and compose the answer to one (already scrubbed) message in its (scrubbed) context;
         touches no storage. `eval` calls this; a served turn goes through the same code."""
-        return self._answer(text, context or TurnContext(), self.answer_chars)[0]
+        return self._answer(self.indexes.current(), text, context or TurnContext(), self.answer_chars)[0]
 
-    def _answer(self, text: str, context: TurnContext, limit: int) -> tuple[Answer, np.ndarray | None]:
+    def _answer(self, index, text: str, context: TurnContext, limit: int) -> tuple[Answer, np.ndarray | None]:
         """Search with each placeholder read as "something" (app.privacy.placeholders.for_search); a
         message that was nothing but masked values (a name, an email) asks nothing and abstains."""
         text = question_to_search(text)
         if not text:
             return compose([], None, self.threshold, limit), None
         context = TurnContext(tuple(for_search(t) for t in context.previous), context.article)
-        index = self.indexes.current()
         if self.cache is None:
             return self._search(index, text, context, limit)
         key = (text, context.previous, context.article, limit)
@@ -89,7 +88,7 @@ class Pipeline:
         """Answer one visitor message in its context; store the scrubbed turn if transcripts are consented.
 
         The context the client sent is scrubbed like the message and lives only in memory for this call."""
-        self.indexes.current()  # a rebuilt index is taken in before scrubbing: the scrubber keeps its words
+        index = self.indexes.current()  # before scrubbing: a rebuilt index brings the scrubber its words
         db = get_db()
         granted = consent.current(db, conversation.visitor_id)  # read per turn: a withdrawal counts at once
         keep, count = granted["transcripts"], granted["analytics"]
@@ -99,7 +98,7 @@ class Pipeline:
         if wants_human(scrubbed.text):  # a request for a person, not a question for the articles
             answer, vector = _HUMAN_ANSWER, None
         else:
-            answer, vector = self._answer(scrubbed.text, self._scrubbed(context),
+            answer, vector = self._answer(index, scrubbed.text, self._scrubbed(context),
                                           current_app.config.get("ANSWER_CHARS", self.answer_chars))
         message_id = transcripts.new_id()
         with transaction(db) if keep or count else nullcontext():  # the stored turn and its count: one write
