@@ -20,7 +20,8 @@ from app import logs
 from app.config import ConfigError
 from app.retrieval import index as index_store
 from app.retrieval.articles import ArticleError, load_articles
-from app.retrieval.embedder import Embedder, ModelError, default_model
+from app.retrieval import model_files
+from app.retrieval.embedder import Embedder, ModelError
 from app.retrieval.index import IndexLoadError
 from app.retrieval.live import LiveIndex
 
@@ -80,37 +81,24 @@ def index_root(app: Flask) -> Path:
     return Path(app.instance_path) / "index"
 
 
-def model_exports(config) -> Path:
-    """Return the folder that holds the embedding model exported for ONNX Runtime (weights only)."""
-    return Path(config["MODEL_CACHE"] or Path(config["INSTANCE"]) / "models").resolve()
-
-
 def load_embedder(config) -> Embedder:
     """Load the embedding model from the app's settings, on ONNX Runtime where it exports."""
-    return Embedder(config["EMBEDDING_MODEL"], config["TORCH_THREADS"], model_exports(config))
-
-
-def model_exported(config) -> bool:
-    """Say whether the embedding model has its ONNX export (so a worker needs no torch)."""
-    from app.retrieval.onnx_encoder import folder_for
-
-    model = config["EMBEDDING_MODEL"] or default_model()
-    return Path(model).is_dir() and (folder_for(model_exports(config), model) / "model.onnx").exists()
+    return Embedder(config["EMBEDDING_MODEL"], config["TORCH_THREADS"], model_files.exports(config),
+                    model_files.precision(config))
 
 
 def index_ready(app: Flask) -> bool:
     """Say whether `index build` has nothing to do: the saved index is current and the model exported."""
     articles = load_articles(Path(app.config["KNOWLEDGE_DIR"]))
-    model = app.config["EMBEDDING_MODEL"] or default_model()
-    digest = index_store.digest_of(articles, model, app.config["CHUNK_CHARS"])
-    return index_store.current_digest(index_root(app)) == digest and model_exported(app.config)
+    digest = index_store.digest_of(articles, model_files.served_identity(app.config), app.config["CHUNK_CHARS"])
+    return index_store.current_digest(index_root(app)) == digest and model_files.exported(app.config)
 
 
 def ensure_index(app: Flask, embedder: Embedder | None = None, force: bool = False) -> index_store.Index:
     """Load the saved index, rebuilding it first if the articles or model changed (or force)."""
     articles = load_articles(Path(app.config["KNOWLEDGE_DIR"]))
-    model = app.config["EMBEDDING_MODEL"] or default_model()
-    digest = index_store.digest_of(articles, model, app.config["CHUNK_CHARS"])
+    identity = embedder.identity if embedder else model_files.served_identity(app.config)
+    digest = index_store.digest_of(articles, identity, app.config["CHUNK_CHARS"])
     root = index_root(app)
     if not force and index_store.current_digest(root) == digest:
         return index_store.load(root)
@@ -142,6 +130,7 @@ def init_app(app: Flask) -> None:
     """Load (or take injected) scrubber, embedder and index, and register the index CLI."""
     app.cli.add_command(index_cli)
     phone_region(app.config["PHONE_REGION"])  # a bad region stops start-up in every process
+    model_files.precision(app.config)  # so does a bad precision
     if app.config.get("LAZY"):
         return
     from threadpoolctl import threadpool_limits

@@ -138,7 +138,7 @@ class _Remembering:
 
     def __init__(self, embedder) -> None:
         self._embedder, self._known = embedder, {}
-        self.name, self.dimension = embedder.name, embedder.dimension
+        self.name, self.identity, self.dimension = embedder.name, embedder.identity, embedder.dimension
 
     def encode(self, texts: list[str]):
         import numpy as np

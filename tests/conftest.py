@@ -41,7 +41,14 @@ def scrubber():
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
+def embedder(model_cache) -> Embedder:
+    """The embedding model as the server runs it: exported to ONNX Runtime, 8-bit (the default precision)."""
+    return Embedder(exports=model_cache, precision="int8")
+
+
+@pytest.fixture(scope="session")
+def torch_embedder() -> Embedder:
+    """The original sentence-transformers model on torch (what the exports are checked against)."""
     return Embedder()
 
 

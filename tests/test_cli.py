@@ -47,6 +47,27 @@ def test_index_build_rebuilds_only_when_articles_change(tmp_path, embedder):
     assert changed.exit_code == 0 and changed.output.split()[1] != first.output.split()[1]
 
 
+def test_switching_the_model_precision_rebuilds_the_index_and_a_bad_one_stops_start_up(tmp_path, embedder,
+                                                                                     model_cache):
+    from app.engines import index_ready
+    from app.retrieval.embedder import Embedder
+
+    def build(precision, model):
+        app = create_app({"INSTANCE": str(tmp_path / "i"), "LAZY": True, "EMBEDDING_PRECISION": precision})
+        app.extensions["embedder"] = model
+        result = app.test_cli_runner().invoke(args=["index", "build"])
+        assert result.exit_code == 0, result.output
+        return (tmp_path / "i" / "index" / "CURRENT").read_text(), index_ready(app)
+
+    floats, ready_as_float = build("float32", Embedder(exports=model_cache))
+    eights, ready_as_int8 = build("int8", embedder)
+    assert eights != floats and ready_as_float and ready_as_int8  # vectors of another precision: rebuilt
+    assert build("int8", embedder)[0] == eights  # and not again
+    result = run_cli("db", "migrate", env_extra={"QUIETDESK_INSTANCE": str(tmp_path / "j"),
+                                                  "QUIETDESK_EMBEDDING_PRECISION": "int4"})
+    assert result.returncode == 2 and "QUIETDESK_EMBEDDING_PRECISION='int4' is not int8 or float32" in result.stderr
+
+
 def test_index_build_reports_a_broken_article(tmp_path, embedder):
     knowledge = tmp_path / "kb"
     knowledge.mkdir()

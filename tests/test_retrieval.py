@@ -108,7 +108,7 @@ class CountingEmbedder:
 
     def __init__(self, embedder) -> None:
         self.embedder, self.encoded = embedder, []
-        self.name, self.dimension = embedder.name, embedder.dimension
+        self.name, self.identity, self.dimension = embedder.name, embedder.identity, embedder.dimension
 
     def encode(self, texts):
         self.encoded += texts

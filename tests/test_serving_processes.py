@@ -31,12 +31,13 @@ def served(tmp_path_factory):
     process.wait(timeout=30)
 
 
-def test_the_master_loads_no_language_model(served):
+def test_the_master_loads_no_language_model_nor_the_libraries_only_workers_use(served):
     process, _ = served
     (_, master), *workers = server_processes(process.pid)
     assert len(workers) == 2
     mapped = _mapped(master)
     assert "libtorch" not in mapped and "onnxruntime" not in mapped and "thinc" not in mapped
+    assert "faiss" not in mapped and "numpy" not in mapped  # the master forks and watches; it searches nothing
 
 
 def test_workers_run_the_model_on_onnx_runtime_without_torch(served):
@@ -50,10 +51,20 @@ def test_workers_run_the_model_on_onnx_runtime_without_torch(served):
         assert "onnxruntime" in mapped and "libtorch" not in mapped
 
 
-def test_the_exported_model_gives_the_original_vectors(model_cache, embedder):
-    questions = ["How do I reset my password?", "is shipping free to canada", "E12",
-                 "my lamp keeps blinking blue after i changed the wifi router " * 30]
+QUESTIONS = ["How do I reset my password?", "is shipping free to canada", "E12",
+             "my lamp keeps blinking blue after i changed the wifi router " * 30]
+
+
+def test_the_exported_model_gives_the_original_vectors(model_cache, torch_embedder):
     exported = Embedder(exports=model_cache)
-    assert exported.runtime == "onnxruntime" and embedder.runtime == "torch"
-    cosines = (exported.encode(questions) * embedder.encode(questions)).sum(axis=1)
+    assert exported.runtime == "onnxruntime" and torch_embedder.runtime == "torch"
+    assert exported.identity == torch_embedder.identity  # the same vectors: an index serves either
+    cosines = (exported.encode(QUESTIONS) * torch_embedder.encode(QUESTIONS)).sum(axis=1)
     assert np.all(cosines > 0.9999)
+
+
+def test_the_8bit_model_stays_close_to_the_original_and_names_its_vectors_apart(embedder, torch_embedder):
+    assert embedder.precision == "int8" and embedder.runtime == "onnxruntime"
+    cosines = (embedder.encode(QUESTIONS) * torch_embedder.encode(QUESTIONS)).sum(axis=1)
+    assert np.all(cosines > 0.99) and not np.all(cosines > 0.9999)  # close, and not the float graph
+    assert embedder.identity != torch_embedder.identity  # an index built at one precision is rebuilt for the other

@@ -25,12 +25,11 @@ from app.admin.accounts import User
 from app.db import get_db
 from app.engines import ensure_index
 from app.retrieval.importer import pending
-from app.retrieval.importer.convert import convert
 from app.retrieval.importer.items import SourceError
 from app.retrieval.importer.writer import Plan, plan, publish
 from app.retrieval import index as index_store
 from app.retrieval.articles import ArticleError, load_articles, sections
-from app.retrieval.embedder import ModelError, default_model
+from app.retrieval.embedder import ModelError
 from app.retrieval.index import IndexLoadError
 
 log = logging.getLogger(__name__)
@@ -60,8 +59,7 @@ def _folder_state(app: Flask, digest: str) -> str:
         articles = load_articles(Path(app.config["KNOWLEDGE_DIR"]))
     except ArticleError as error:
         return f"cannot be read: {error}"
-    model = app.config["EMBEDDING_MODEL"] or default_model()
-    current = index_store.digest_of(articles, model, app.config["CHUNK_CHARS"])
+    current = index_store.digest_of(articles, app.extensions["embedder"].identity, app.config["CHUNK_CHARS"])
     return "up to date" if current == digest else "changed since the last build"
 
 
@@ -138,6 +136,9 @@ def _imports_root() -> Path:
 
 
 def _plan(upload: pending.Pending) -> Plan:
+    # Imported here: the HTML and PDF readers (~23 MB per worker) serve only the console's rare imports.
+    from app.retrieval.importer.convert import convert
+
     return plan(convert(upload.path, upload.base_url, label=upload.filename),
                 Path(current_app.config["KNOWLEDGE_DIR"]))
 

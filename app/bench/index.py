@@ -57,7 +57,8 @@ def _scale(sizes: str, as_json: bool) -> None:
 
     from app import config
     from app.bench.scale import held_out_queries, measure_scale, sentence_pool
-    from app.engines import load_embedder, model_exports
+    from app.engines import load_embedder
+    from app.retrieval.model_files import exports
 
     try:
         counts = [int(float(n.lower().rstrip("k")) * (1000 if n.lower().endswith("k") else 1)) for n in sizes.split(",")]
@@ -65,11 +66,11 @@ def _scale(sizes: str, as_json: bool) -> None:
         raise click.BadParameter("--scale takes sizes like 1k,10k,100k") from None
     settings = config.load(os.environ)
     embedder, pool, queries = load_embedder(settings), sentence_pool(), held_out_queries()
-    rows = [measure_scale(n, embedder, model_exports(settings), pool, queries) for n in counts]
+    rows = [measure_scale(n, embedder, exports(settings), pool, queries) for n in counts]
     if as_json:
-        click.echo(json.dumps({"embedding_runtime": embedder.runtime, "sizes": rows}, indent=2))
+        click.echo(json.dumps({"embedding_runtime": embedder.runtime, "precision": embedder.precision, "sizes": rows}, indent=2))
         return
-    click.echo(f"{len(pool)} distinct eval sentences, {len(queries)} held-out questions; model on {embedder.runtime}")
+    click.echo(f"{len(pool)} distinct eval sentences, {len(queries)} held-out questions; model on {embedder.runtime} ({embedder.precision})")
     click.echo("entries  articles  build s  index MB  process RSS MB  query p50 ms  p95 ms  search       recall@5")
     for row in rows:
         recall = "-" if row["recall_at_5"] is None else f"{row['recall_at_5']:.3f}"

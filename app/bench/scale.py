@@ -53,9 +53,9 @@ def write_synthetic(folder: Path, entries: int, pool: list[str], seed: int = 7) 
         (folder / f"a{number}.md").write_text(f"---\n{yaml.safe_dump(meta)}---\n{texts[-1]}\n", encoding="utf-8")
 
 
-def _measure(root: str, model_exports: str, queries: list[str], out) -> None:
+def _measure(root: str, model_exports: str, precision: str, queries: list[str], out) -> None:
     """In a fresh process, as a worker: load model and index, then time one question at a time."""
-    from app.retrieval.onnx_encoder import keep_torch_out
+    from app.retrieval.model_files import keep_torch_out
 
     keep_torch_out()  # as `run.py serve` does once the model is exported
     from app.chat.pipeline import Pipeline
@@ -63,7 +63,7 @@ def _measure(root: str, model_exports: str, queries: list[str], out) -> None:
     from app.retrieval.embedder import Embedder
     from app.retrieval.live import LiveIndex
 
-    embedder = Embedder(exports=Path(model_exports))
+    embedder = Embedder(exports=Path(model_exports), precision=precision)
     index = index_store.load(Path(root)).prepare()
     loaded = memory_mb(os.getpid())[0]
     pipeline = Pipeline(None, embedder, LiveIndex(index), 0.45)
@@ -102,7 +102,7 @@ def measure_scale(entries: int, embedder, model_exports: Path, pool: list[str], 
         size = sum(p.stat().st_size for p in saved.iterdir()) / 2**20
         spawn = multiprocessing.get_context("spawn")
         out = spawn.Queue()
-        child = spawn.Process(target=_measure, args=(str(root), str(model_exports), queries, out))
+        child = spawn.Process(target=_measure, args=(str(root), str(model_exports), embedder.precision, queries, out))
         child.start()
         figures = out.get(timeout=3600)
         child.join()

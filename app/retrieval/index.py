@@ -177,12 +177,12 @@ def build(articles: list[Article], embedder: Embedder, chunk_chars: int, previou
         raise IndexLoadError("the knowledge base has no articles to index")
     sentences = tuple((row, s) for row, c in enumerate(chunks) if c.kind == "passage"
                       for s in split_sentences(c.text))
-    known = _known_vectors(previous, embedder.name)
+    known = _known_vectors(previous, embedder.identity)
     vectors = _encode(embedder, [_entry_text(c) for c in chunks], known)
     sentence_vectors = _encode(embedder, [s for _, s in sentences], known)
     built_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    index = Index(digest_of(articles, embedder.name, chunk_chars), built_at, chunks, vectors, sentences,
-                  sentence_vectors, np.zeros(0), np.zeros(0), _entries_index(vectors), embedder.name)
+    index = Index(digest_of(articles, embedder.identity, chunk_chars), built_at, chunks, vectors, sentences,
+                  sentence_vectors, np.zeros(0), np.zeros(0), _entries_index(vectors), embedder.identity)
     if index.articles > CLASSIFIER_MAX_ARTICLES:
         return index
     weights, bias = classifier.fit(vectors, index.entry_article, index.articles)

@@ -5,46 +5,43 @@ in a folder keyed by the model's files, and keeps it only if it gives the same v
 on probe sentences (cosine ≥ 0.9999; a long one checks truncation). `OnnxEncoder` then needs neither
 torch nor transformers: the Rust `tokenizers` library and `onnxruntime`, with the same truncation.
 Measured on one core (HINT3 questions): 13.5 ms → 4.5 ms CPU per single-question encode.
-The folder holds model weights only, never visitor data.
+
+`quantize` then writes an 8-bit copy beside it (ONNX Runtime's own quantizers: each weight matrix in
+8-bit blocks of 32 computed in int8, the word-embedding table in int8), kept only if its vectors stay
+within cosine 0.99 of the float one on the probes. Measured: 4.3 → 2.8 ms per encode, the session's
+memory 126 → 50 MB per process, cosine to the float vectors ≥ 0.997 (mean 0.9992) on 600 HINT3
+questions. The folder holds model weights only, never visitor data.
 """
 from __future__ import annotations
 
-import hashlib
-import importlib.abc
 import json
+import logging
 import os
 import shutil
-import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+
+from app.retrieval.model_files import FILES
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime is imported: no device-id file
 
 PROBES = ("How do I reset my password?", "Is shipping free to Canada?", "E12",
           "my order never arrived and the tracking page says delivered " * 40)  # past 256 tokens
 SAME = 0.9999  # an export that moves any probe's vector further than this is not used
+CLOSE = 0.99  # nor an 8-bit copy that moves one further than this from the float export
 
 
 class ExportFailed(Exception):
     """The model could not be exported, or the export does not give the same vectors."""
 
 
-def folder_for(root: Path, model_dir: str) -> Path:
-    """Return the export folder for a model: keyed by its files' names, sizes and times."""
-    files = sorted(p for p in Path(model_dir).rglob("*") if p.is_file())
-    key = hashlib.sha256("\n".join(f"{p.relative_to(model_dir)}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
-                                   for p in files).encode()).hexdigest()[:16]
-    return root / key
-
-
 class OnnxEncoder:
     """An exported model: tokenizer plus ONNX graph; encode() returns unit float32 vectors."""
 
-    def __init__(self, folder: Path, threads: int = 1) -> None:
+    def __init__(self, folder: Path, threads: int = 1, precision: str = "float32") -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -56,7 +53,7 @@ class OnnxEncoder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = max(1, threads)
         options.log_severity_level = 3  # warnings about unused initializers are not ours to read
-        self.session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options,
+        self.session = onnxruntime.InferenceSession(str(folder / FILES[precision]), options,
                                                     providers=["CPUExecutionProvider"])
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -118,20 +115,41 @@ def export(model, folder: Path) -> Path:
     return folder
 
 
-class _NoTorch(importlib.abc.MetaPathFinder):
-    """Say torch is not installed. (A None in sys.modules would break scipy, which looks torch up there.)"""
+def quantize(folder: Path) -> Path:
+    """Write the 8-bit copy of folder's float graph (whole or not at all) and check its vectors."""
+    target = folder / FILES["int8"]
+    staging = Path(tempfile.mkdtemp(prefix=".quantize-", dir=folder))
+    # The quantizers' per-node notes and advice are not ours to read, and one of them calls basicConfig on
+    # import: whatever it adds to the root logger (a handler without our scrubbing filter) is taken back.
+    quiet, handlers, level = logging.root.manager.disable, list(logging.root.handlers), logging.root.level
+    logging.disable(logging.WARNING)
+    try:
+        import onnx
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
-    def find_spec(self, name: str, path: Any, target: Any = None) -> None:
-        if name == "torch" or name.startswith("torch."):
-            raise ModuleNotFoundError(f"No module named {name!r} (kept out of this process)", name=name)
-        return None
-
-
-def keep_torch_out() -> None:
-    """Make `import torch` fail in this process and in any it forks (the server's master and workers).
-
-    Once the embedding model runs on ONNX Runtime nothing a worker does needs torch, but thinc (spaCy)
-    and transformers (Presidio) import it only to offer it: measured, ~290 MB and ~3 s per process.
-    """
-    if not any(isinstance(finder, _NoTorch) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _NoTorch())
+        # The embedding table (Gather) in int8 with one scale; each MatMul's weights in 8-bit blocks of 32
+        # along the input, multiplied in int8 with the activations quantized per block (accuracy level 4).
+        quantize_dynamic(str(folder / FILES["float32"]), str(staging / "gather.onnx"),
+                         weight_type=QuantType.QInt8, op_types_to_quantize=["Gather"])
+        quantizer = MatMulNBitsQuantizer(onnx.load(str(staging / "gather.onnx")), bits=8, block_size=32,
+                                         is_symmetric=True, accuracy_level=4)
+        quantizer.process()
+        quantizer.model.save_model_to_file(str(staging / FILES["int8"]), use_external_data_format=False)
+        shutil.copy(folder / "encoder.json", staging), shutil.copy(folder / "tokenizer.json", staging)
+        expected = OnnxEncoder(folder).encode(list(PROBES))
+        got = OnnxEncoder(staging, precision="int8").encode(list(PROBES))
+        closeness = float((expected * got).sum(axis=1).min())
+        if closeness < CLOSE:
+            raise ExportFailed(f"the 8-bit model's vectors differ (cosine {closeness:.4f})")
+        os.replace(staging / FILES["int8"], target)
+    except Exception as error:
+        if target.exists():  # another process quantized it meanwhile
+            return target
+        raise error if isinstance(error, ExportFailed) else ExportFailed(str(error)) from error
+    finally:
+        logging.disable(quiet)
+        logging.root.handlers[:] = handlers
+        logging.root.setLevel(level)
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
