@@ -4,7 +4,7 @@ A child process prepares once — checks and migrates the database, purges expir
 if articles changed and exports the embedding model for ONNX Runtime — then the master forks workers;
 each worker creates the app and so loads the models once, limited to TORCH_THREADS threads so workers
 do not fight over cores. The master itself reads only the settings: it imports neither the app nor any
-model library (measured: 115 → 35 MB), and its few log lines are scrubbed by patterns. Workers are gthread workers that buffer
+model library (measured: 115 → 34 MB), and its few log lines are scrubbed by patterns. Workers are gthread workers that buffer
 each whole request (bounded by MAX_REQUEST_BYTES and a deadline) before a thread gets it, so slow
 clients cannot hold the request threads (see app/buffering.py).
 """

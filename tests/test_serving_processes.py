@@ -68,3 +68,21 @@ def test_the_8bit_model_stays_close_to_the_original_and_names_its_vectors_apart(
     cosines = (embedder.encode(QUESTIONS) * torch_embedder.encode(QUESTIONS)).sum(axis=1)
     assert np.all(cosines > 0.99) and not np.all(cosines > 0.9999)  # close, and not the float graph
     assert embedder.identity != torch_embedder.identity  # an index built at one precision is rebuilt for the other
+
+
+def test_an_8bit_copy_that_drifts_is_not_used_and_leaves_nothing_behind(embedder, model_cache, tmp_path,
+                                                                       monkeypatch, caplog):
+    from app.retrieval import onnx_encoder
+    from app.retrieval.model_files import FILES, folder_for
+
+    exported = folder_for(model_cache, embedder.name)
+    exports = tmp_path / "exports"
+    folder = folder_for(exports, embedder.name)
+    folder.mkdir(parents=True)
+    for name in (FILES["float32"], "encoder.json", "tokenizer.json"):
+        (folder / name).write_bytes((exported / name).read_bytes())
+    monkeypatch.setattr(onnx_encoder, "CLOSE", 0.99999)  # stricter than any 8-bit copy can be
+    strict = Embedder(exports=exports, precision="int8")
+    assert strict.precision == "float32" and strict.identity == embedder.name
+    assert "stays in float32" in caplog.text and "8-bit model's vectors differ" in caplog.text
+    assert sorted(p.name for p in folder.iterdir()) == sorted([FILES["float32"], "encoder.json", "tokenizer.json"])
