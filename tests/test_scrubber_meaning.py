@@ -68,6 +68,24 @@ def test_foreign_sentences_get_patterns_only(scrubber):
     assert not is_english("Kann ich die Lampe zurückgeben?") and is_english("Can I return the lamp?")
 
 
+def test_the_language_check_reads_spacys_stop_words_without_loading_other_languages_tokenizers():
+    """Importing `spacy.lang.fr` compiles its tokenizer rules: ~5 s of every worker's start, for a word list."""
+    import importlib
+    import subprocess
+    import sys
+
+    from app.privacy.language import OTHER_LANGUAGES, _stop_words
+
+    for code in ("en", *OTHER_LANGUAGES[:-1]):  # the last is our own Hinglish list
+        spacy_list = importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS
+        assert _stop_words(code) == frozenset(word.lower() for word in spacy_list)
+    probe = ("import sys; from app.privacy.language import is_english; "
+             "assert not is_english('Je voudrais retourner la lampe que j ai achetée'); "
+             "print(sorted(m for m in sys.modules if m.startswith('spacy.lang.')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
 REGIONS = ("US", "GB", "DE", "FR", "IN", "BR", "AU")
 
 

@@ -47,6 +47,7 @@ class Level:
     cpu_ms_per_turn: float = 0.0
     rss_mb: dict[str, float] = field(default_factory=dict)
     pss_mb: dict[str, float] = field(default_factory=dict)
+    cpu_share: dict[str, float] = field(default_factory=dict)  # of the server's CPU, per process (balance)
 
 
 class Questions:
@@ -69,9 +70,12 @@ class Questions:
 
 
 class Visitor:
-    """One widget: a keep-alive connection, a session, consent if asked, then one question at a time."""
+    """One widget: a keep-alive connection (or, with `reconnect`, a new one per question, as a visitor who
+    types for longer than the server's 2-s keep-alive), a session, consent if asked, then one question at
+    a time."""
 
-    def __init__(self, port: int, consent: bool) -> None:
+    def __init__(self, port: int, consent: bool, reconnect: bool = False) -> None:
+        self.reconnect = reconnect
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         session = self.call("POST", "/api/v1/sessions", {})[1]
         self.token, self.conversation = session["visitor_token"], session["conversation_id"]
@@ -87,6 +91,8 @@ class Visitor:
         return response.status, json.loads(response.read() or b"{}")
 
     def ask(self, text: str) -> bool:
+        if self.reconnect:
+            self.connection.close()  # the next request opens a new connection
         try:
             status, _ = self.call("POST", f"/api/v1/conversations/{self.conversation}/messages", {"text": text})
         except (OSError, http.client.HTTPException, ValueError):
@@ -96,9 +102,9 @@ class Visitor:
 
 
 def _drive(port: int, visitors: int, seconds: float, warmup: float, questions: Questions, consent: bool,
-           master: int) -> Level:
+           master: int, reconnect: bool = False) -> Level:
     """Run one closed-loop level: warm up, then count turns and CPU for `seconds`."""
-    clients = [Visitor(port, consent) for _ in range(visitors)]
+    clients = [Visitor(port, consent, reconnect) for _ in range(visitors)]
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -118,11 +124,12 @@ def _drive(port: int, visitors: int, seconds: float, warmup: float, questions: Q
     for thread in threads:
         thread.start()
     time.sleep(max(0.0, start - time.perf_counter()))
-    pids = [pid for _, pid in server_processes(master)]
-    cpu_before = sum(cpu_seconds(pid) for pid in pids)
+    processes = server_processes(master)
+    cpu_before = {role: cpu_seconds(pid) for role, pid in processes}
     for thread in threads:
         thread.join()
-    cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+    used = {role: cpu_seconds(pid) - cpu_before[role] for role, pid in processes}
+    cpu = sum(used.values())
     level = Level(visitors, turns=len(latencies), errors=errors[0])
     if latencies:
         ordered = sorted(latencies)
@@ -131,6 +138,7 @@ def _drive(port: int, visitors: int, seconds: float, warmup: float, questions: Q
         level.p95_ms = ordered[int(0.95 * (len(ordered) - 1))]
         level.p99_ms = ordered[int(0.99 * (len(ordered) - 1))]
         level.cpu_ms_per_turn = cpu * 1000 / len(latencies)
+        level.cpu_share = {role: round(seconds_used / max(cpu, 1e-9), 2) for role, seconds_used in used.items()}
     for role, pid in server_processes(master):
         level.rss_mb[role], level.pss_mb[role] = (round(v, 1) for v in memory_mb(pid))
     for client in clients:
@@ -174,7 +182,7 @@ def write_knowledge(paths: tuple[Path, ...], folder: Path) -> None:
 
 def measure_stack(name: str, root: Path, knowledge: Path, levels: list[int], seconds: float, warmup: float,
                   questions: list[str], repeat: float, consent: bool, workers: int,
-                  settings: dict[str, str]) -> tuple[list[Level], float, int]:
+                  settings: dict[str, str], reconnect: bool = False) -> tuple[list[Level], float, int]:
     """Start one stack, run every level on it, stop it. Returns the levels, restart-to-healthy seconds and
     the distinct questions asked."""
     instance = root / name
@@ -187,7 +195,7 @@ def measure_stack(name: str, root: Path, knowledge: Path, levels: list[int], sec
         port = int(base.rsplit(":", 1)[1])
         try:
             asked = Questions(questions, repeat, seed=12)
-            results = [_drive(port, n, seconds, warmup, asked, consent, process.pid) for n in levels]
+            results = [_drive(port, n, seconds, warmup, asked, consent, process.pid, reconnect) for n in levels]
         finally:
             process.terminate(), process.wait(60)
     return results, restart, len(asked.asked)
@@ -206,12 +214,15 @@ def _ratios(ours: list[Level], baseline: list[Level]) -> dict[str, dict[str, flo
 
 def _table(name: str, levels: list[Level], restart: float) -> list[str]:
     lines = [f"{name} (restart to healthy {restart:.1f} s)",
-             "visitors  turns/s  p50 ms  p95 ms  p99 ms  errors  CPU ms/turn  memory MB, RSS (PSS) per process"]
+             "visitors  turns/s  p50 ms  p95 ms  p99 ms  errors  CPU ms/turn  CPU % by worker  "
+             "memory MB, RSS (PSS) per process"]
     for level in levels:
         memory = ", ".join(f"{role} {level.rss_mb[role]:.0f} ({level.pss_mb[role]:.0f})" for role in level.rss_mb)
         total = f"total {sum(level.rss_mb.values()):.0f} ({sum(level.pss_mb.values()):.0f})"
+        shares = "/".join(f"{100 * share:.0f}" for role, share in level.cpu_share.items() if role != "master")
         lines.append(f"{level.visitors:<9} {level.turns_per_s:<8.1f} {level.p50_ms:<7.1f} {level.p95_ms:<7.1f} "
-                     f"{level.p99_ms:<7.1f} {level.errors:<7} {level.cpu_ms_per_turn:<12.1f} {memory}; {total}")
+                     f"{level.p99_ms:<7.1f} {level.errors:<7} {level.cpu_ms_per_turn:<12.1f} {shares:<16} "
+                     f"{memory}; {total}")
     return lines
 
 
@@ -229,12 +240,14 @@ def _table(name: str, levels: list[Level], restart: float) -> list[str]:
               help=f"Share of turns asking one of {POPULAR} popular questions (support traffic repeats itself).")
 @click.option("--baseline", is_flag=True, help="Also measure the straightforward stack and print ratios.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16))
+@click.option("--reconnect", is_flag=True, help="A new connection for every question (a visitor who types for longer "
+              "than the server's keep-alive), so no visitor stays pinned to one worker.")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="A QUIETDESK_ setting for our server only (e.g. QUIETDESK_TURN_CACHE=0).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 def bench_load(concurrency: str, seconds: float, warmup: float, query_files: tuple[Path, ...],
                kb_files: tuple[Path, ...], consent: bool, repeat: float, baseline: bool, workers: int,
-               settings: tuple[str, ...], as_json: bool) -> None:
+               reconnect: bool, settings: tuple[str, ...], as_json: bool) -> None:
     """Closed-loop load from N concurrent visitors: turns/s, latency, CPU per turn, memory per process."""
     try:
         levels = [int(n) for n in concurrency.split(",")]
@@ -248,13 +261,14 @@ def bench_load(concurrency: str, seconds: float, warmup: float, query_files: tup
         root = Path(folder)
         write_knowledge(kb_files, root / "knowledge")
         stacks = {"quietdesk": measure_stack("quietdesk", root, root / "knowledge", levels, seconds, warmup,
-                                             questions, repeat, consent, workers, extra)}
+                                             questions, repeat, consent, workers, extra, reconnect)}
         if baseline:
             stacks["baseline"] = measure_stack("baseline", root, root / "knowledge", levels, seconds, warmup,
-                                               questions, repeat, consent, workers, {})
+                                               questions, repeat, consent, workers, {}, reconnect)
     note = (f"rate limits: out of reach for the run (bookkeeping still runs); {len(questions)} questions, "
             f"repeat share {repeat}; consent {'on (turns stored)' if consent else 'off'}; "
-            f"{seconds:.0f} s per level after {warmup:.0f} s warm-up; {workers} workers")
+            f"{seconds:.0f} s per level after {warmup:.0f} s warm-up; {workers} workers; "
+            f"{'a new connection per question' if reconnect else 'one keep-alive connection per visitor'}")
     if as_json:
         report: dict = {"note": note}
         for name, (results, restart, asked) in stacks.items():

@@ -8,8 +8,9 @@ another language's distinctive function words outnumber the English ones.
 """
 from __future__ import annotations
 
-import importlib
+import importlib.util
 from functools import lru_cache
+from pathlib import Path
 
 import regex
 
@@ -36,7 +37,12 @@ jata jati jaate lekin agar toh to""".split())
 def _stop_words(code: str) -> frozenset[str]:
     if code == "hi-Latn":
         return HINGLISH
-    module = importlib.import_module(f"spacy.lang.{code}.stop_words")
+    # Run spaCy's stop-word file alone (a set literal, no imports): importing it as `spacy.lang.fr.stop_words`
+    # first runs the language package, whose tokenizer rules cost each server worker ~5 s at start (French).
+    path = Path(importlib.util.find_spec("spacy").origin).parent / "lang" / code / "stop_words.py"
+    spec = importlib.util.spec_from_file_location(f"quietdesk_stop_words_{code}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return frozenset(word.lower() for word in module.STOP_WORDS)
 
 
