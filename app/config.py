@@ -58,8 +58,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MODEL_CACHE", "", "Folder for the embedding model exported for ONNX Runtime (model weights only, no "
             "visitor data; made once by `index build` or the first start). Empty: instance/models."),
     Setting("EMBEDDING_PRECISION", "int8", "Precision the embedding model runs at on ONNX Runtime: int8 (8-bit "
-            "weights made once beside the export: a third less CPU per question and 76 MB less memory per worker, "
-            "answers measured the same within 0.1 point) or float32 (the original model's exact vectors)."),
+            "weights made once beside the export: a third less CPU per question and 76 MB less memory per worker; "
+            "in-scope accuracy measured within 0.1 point, see the README) or float32 (the original model's exact "
+            "vectors). Switching rebuilds the index."),
     Setting("ANSWER_CACHE", 2048, "Recent answers each server worker remembers by scrubbed question, in memory "
             "only, dropped when the index changes (support traffic repeats itself). 0 turns it off."),
     Setting("CHUNK_CHARS", 900, "Largest passage, in characters, that one index entry holds."),

@@ -136,7 +136,7 @@ def _imports_root() -> Path:
 
 
 def _plan(upload: pending.Pending) -> Plan:
-    # Imported here: the HTML and PDF readers (~23 MB per worker) serve only the console's rare imports.
+    # Imported here: the HTML and PDF readers (~21 MB per worker) serve only the console's rare imports.
     from app.retrieval.importer.convert import convert
 
     return plan(convert(upload.path, upload.base_url, label=upload.filename),
