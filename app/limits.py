@@ -25,7 +25,7 @@ def count(db: sqlcipher3.Connection, bucket: str, now: float | None = None) -> t
     """Count one hit for bucket in the current window; return (hits so far, seconds to window end)."""
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
-    with transaction(db):
+    with transaction(db, durable=False):  # a window lost to a power cut only forgives a minute's hits
         hits = db.execute("INSERT INTO rate_windows (bucket, window, hits) VALUES (?, ?, 1) ON CONFLICT "
                           "(bucket, window) DO UPDATE SET hits = hits + 1 RETURNING hits",
                           (bucket, window)).fetchall()[0][0]

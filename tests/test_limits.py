@@ -61,3 +61,11 @@ def test_windows_reset_and_old_ones_are_forgotten(app):
     limits.count(db, "visitor:2", now=10.0)
     assert limits.forget_before(db, now=200.0) == 1  # visitor:2's window; the current ones stay
     assert db.execute("SELECT count(*) FROM rate_windows").fetchone()[0] == 1
+
+
+def test_counting_does_not_wait_for_the_disk_yet_transcripts_still_do(app):
+    db, other = (connect(app.config["DB_PATH"], app.extensions["db_key"]) for _ in range(2))
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: an acknowledged turn survives a power cut
+    assert limits.count(db, "visitor:7")[0] == 1
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # restored after the count's own commit
+    assert other.execute("SELECT hits FROM rate_windows WHERE bucket = 'visitor:7'").fetchone()[0] == 1
