@@ -7,15 +7,20 @@ question as soon as the last is answered, for a fixed time after a short warm-up
 real query files (default: HINT3's, real questions to three live support bots), each drawn once before
 any repeats unless `--repeat` mixes in a popular few. With `--baseline` the same run measures the
 straightforward stack (app/bench/baseline.py) under the same gunicorn settings and prints the ratios.
+Both stacks then run side by side and each level is measured in alternating slices (`--rounds`, ours then
+theirs), so a slow spell of this shared machine weighs on both alike: run one after the other, the same
+code swung 125–161 turns/s between runs, and a ratio of two such runs carried the swing of both.
 Rate limits are set out of reach (their bookkeeping still runs) and the output says so.
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import itertools
 import json
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -101,12 +106,21 @@ class Visitor:
         return status == 200
 
 
+@dataclass
+class Slice:
+    """One stretch of closed-loop load on one stack: what a level is summed from."""
+
+    seconds: float
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds used per server process
+
+
 def _drive(port: int, visitors: int, seconds: float, warmup: float, questions: Questions, consent: bool,
-           master: int, reconnect: bool = False) -> Level:
-    """Run one closed-loop level: warm up, then count turns and CPU for `seconds`."""
+           master: int, reconnect: bool = False) -> Slice:
+    """Run closed-loop load: warm up, then record every turn's latency and the server's CPU for `seconds`."""
     clients = [Visitor(port, consent, reconnect) for _ in range(visitors)]
-    latencies: list[float] = []
-    errors = [0]
+    measured = Slice(seconds)
     lock = threading.Lock()
     start = time.perf_counter() + warmup
     stop = start + seconds
@@ -117,8 +131,8 @@ def _drive(port: int, visitors: int, seconds: float, warmup: float, questions: Q
             took = time.perf_counter() - now
             if now >= start:
                 with lock:
-                    latencies.append(took * 1000) if ok else None
-                    errors[0] += not ok
+                    measured.latencies.append(took * 1000) if ok else None
+                    measured.errors += not ok
 
     threads = [threading.Thread(target=loop, args=(c,), daemon=True) for c in clients]
     for thread in threads:
@@ -128,21 +142,30 @@ def _drive(port: int, visitors: int, seconds: float, warmup: float, questions: Q
     cpu_before = {role: cpu_seconds(pid) for role, pid in processes}
     for thread in threads:
         thread.join()
-    used = {role: cpu_seconds(pid) - cpu_before[role] for role, pid in processes}
+    measured.cpu = {role: cpu_seconds(pid) - cpu_before[role] for role, pid in processes}
+    for client in clients:
+        client.connection.close()
+    return measured
+
+
+def summarize(visitors: int, slices: list[Slice], master: int) -> Level:
+    """Sum a level's slices into its figures, and read each server process's memory now."""
+    latencies = sorted(ms for piece in slices for ms in piece.latencies)
+    used: dict[str, float] = {}
+    for piece in slices:
+        for role, seconds in piece.cpu.items():
+            used[role] = used.get(role, 0.0) + seconds
     cpu = sum(used.values())
-    level = Level(visitors, turns=len(latencies), errors=errors[0])
+    level = Level(visitors, turns=len(latencies), errors=sum(piece.errors for piece in slices))
     if latencies:
-        ordered = sorted(latencies)
-        level.turns_per_s = len(latencies) / seconds
-        level.p50_ms = statistics.median(ordered)
-        level.p95_ms = ordered[int(0.95 * (len(ordered) - 1))]
-        level.p99_ms = ordered[int(0.99 * (len(ordered) - 1))]
+        level.turns_per_s = len(latencies) / sum(piece.seconds for piece in slices)
+        level.p50_ms = statistics.median(latencies)
+        level.p95_ms = latencies[int(0.95 * (len(latencies) - 1))]
+        level.p99_ms = latencies[int(0.99 * (len(latencies) - 1))]
         level.cpu_ms_per_turn = cpu * 1000 / len(latencies)
         level.cpu_share = {role: round(seconds_used / max(cpu, 1e-9), 2) for role, seconds_used in used.items()}
     for role, pid in server_processes(master):
         level.rss_mb[role], level.pss_mb[role] = (round(v, 1) for v in memory_mb(pid))
-    for client in clients:
-        client.connection.close()
     return level
 
 
@@ -180,25 +203,45 @@ def write_knowledge(paths: tuple[Path, ...], folder: Path) -> None:
         raise click.ClickException(str(error)) from None
 
 
-def measure_stack(name: str, root: Path, knowledge: Path, levels: list[int], seconds: float, warmup: float,
-                  questions: list[str], repeat: float, consent: bool, workers: int,
-                  settings: dict[str, str], reconnect: bool = False) -> tuple[list[Level], float, int]:
-    """Start one stack, run every level on it, stop it. Returns the levels, restart-to-healthy seconds and
-    the distinct questions asked."""
+@dataclass
+class Stack:
+    """One running stack under load: its server, the questions it is asked, the slices of each level."""
+
+    name: str
+    process: subprocess.Popen
+    port: int
+    restart: float
+    questions: Questions
+    levels: list[Level] = field(default_factory=list)
+
+    def measure(self, visitors: int, seconds: float, warmup: float, consent: bool, reconnect: bool) -> Slice:
+        return _drive(self.port, visitors, seconds, warmup, self.questions, consent, self.process.pid, reconnect)
+
+
+def start_stack(name: str, root: Path, knowledge: Path, questions: list[str], repeat: float, workers: int,
+                settings: dict[str, str], log) -> Stack:
+    """Start one stack once to build its index, stop it, then start it again and time that restart."""
     instance = root / name
     command = [sys.executable, "-m", "app.bench.baseline"] if name == "baseline" else None
     env = {"QUIETDESK_KNOWLEDGE_DIR": str(knowledge), **OUT_OF_REACH, **settings}
-    with (root / f"{name}.log").open("w") as log:
-        process, _, _ = start_server(instance, workers, log, env, command=command)  # builds the index
-        process.terminate(), process.wait(60)
-        process, base, restart = start_server(instance, workers, log, env, command=command)
-        port = int(base.rsplit(":", 1)[1])
-        try:
-            asked = Questions(questions, repeat, seed=12)
-            results = [_drive(port, n, seconds, warmup, asked, consent, process.pid, reconnect) for n in levels]
-        finally:
-            process.terminate(), process.wait(60)
-    return results, restart, len(asked.asked)
+    process, _, _ = start_server(instance, workers, log, env, command=command)  # builds the index
+    process.terminate(), process.wait(60)
+    process, base, restart = start_server(instance, workers, log, env, command=command)
+    return Stack(name, process, int(base.rsplit(":", 1)[1]), restart, Questions(questions, repeat, seed=12))
+
+
+def measure(stacks: list[Stack], levels: list[int], seconds: float, warmup: float, rounds: int, consent: bool,
+            reconnect: bool) -> None:
+    """Measure every level on every stack: `rounds` slices each, the stacks taking turns slice by slice;
+    the first slice of a level warms up for `warmup`, later ones for at most a second."""
+    for visitors in levels:
+        slices: dict[str, list[Slice]] = {stack.name: [] for stack in stacks}
+        for round_number in range(rounds):
+            for stack in stacks:
+                slices[stack.name].append(stack.measure(visitors, seconds / rounds, warmup if round_number == 0
+                                                        else min(warmup, 1.0), consent, reconnect))
+        for stack in stacks:  # memory as the level leaves it
+            stack.levels.append(summarize(visitors, slices[stack.name], stack.process.pid))
 
 
 def _ratios(ours: list[Level], baseline: list[Level]) -> dict[str, dict[str, float]]:
@@ -242,12 +285,14 @@ def _table(name: str, levels: list[Level], restart: float) -> list[str]:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16))
 @click.option("--reconnect", is_flag=True, help="A new connection for every question (a visitor who types for longer "
               "than the server's keep-alive), so no visitor stays pinned to one worker.")
+@click.option("--rounds", default=4, show_default=True, type=click.IntRange(1, 100),
+              help="With --baseline: slices per level, the two stacks taking turns (a slow spell hits both).")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="A QUIETDESK_ setting for our server only (e.g. QUIETDESK_TURN_CACHE=0).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 def bench_load(concurrency: str, seconds: float, warmup: float, query_files: tuple[Path, ...],
                kb_files: tuple[Path, ...], consent: bool, repeat: float, baseline: bool, workers: int,
-               reconnect: bool, settings: tuple[str, ...], as_json: bool) -> None:
+               reconnect: bool, rounds: int, settings: tuple[str, ...], as_json: bool) -> None:
     """Closed-loop load from N concurrent visitors: turns/s, latency, CPU per turn, memory per process."""
     try:
         levels = [int(n) for n in concurrency.split(",")]
@@ -257,17 +302,23 @@ def bench_load(concurrency: str, seconds: float, warmup: float, query_files: tup
     query_files = query_files or tuple(HINT3 / bot / "queries.jsonl" for bot in BOTS)
     kb_files = kb_files or tuple(HINT3 / bot / "kb.jsonl" for bot in BOTS)
     questions = read_questions(query_files)
-    with tempfile.TemporaryDirectory(prefix="quietdesk-load-") as folder:
+    rounds = rounds if baseline else 1
+    with tempfile.TemporaryDirectory(prefix="quietdesk-load-") as folder, \
+            contextlib.ExitStack() as running:
         root = Path(folder)
         write_knowledge(kb_files, root / "knowledge")
-        stacks = {"quietdesk": measure_stack("quietdesk", root, root / "knowledge", levels, seconds, warmup,
-                                             questions, repeat, consent, workers, extra, reconnect)}
-        if baseline:
-            stacks["baseline"] = measure_stack("baseline", root, root / "knowledge", levels, seconds, warmup,
-                                               questions, repeat, consent, workers, {}, reconnect)
+        started = []
+        for name, own in (("quietdesk", extra), ("baseline", {})) if baseline else (("quietdesk", extra),):
+            log = running.enter_context((root / f"{name}.log").open("w"))
+            stack = start_stack(name, root, root / "knowledge", questions, repeat, workers, own, log)
+            running.callback(lambda process=stack.process: (process.terminate(), process.wait(60)))
+            started.append(stack)
+        measure(started, levels, seconds, warmup, rounds, consent, reconnect)
+        stacks = {stack.name: (stack.levels, stack.restart, len(stack.questions.asked)) for stack in started}
     note = (f"rate limits: out of reach for the run (bookkeeping still runs); {len(questions)} questions, "
             f"repeat share {repeat}; consent {'on (turns stored)' if consent else 'off'}; "
-            f"{seconds:.0f} s per level after {warmup:.0f} s warm-up; {workers} workers; "
+            f"{seconds:.0f} s per level after {warmup:.0f} s warm-up"
+            f"{f', in {rounds} slices taking turns with the baseline' if rounds > 1 else ''}; {workers} workers; "
             f"{'a new connection per question' if reconnect else 'one keep-alive connection per visitor'}")
     if as_json:
         report: dict = {"note": note}
