@@ -226,3 +226,36 @@ def test_search_reads_placeholders_as_something_and_knows_a_message_of_nothing_e
     assert for_search("a <b> and x_1 stay") == "a <b> and x_1 stay"
     assert only_placeholders("<PERSON_1>, <EMAIL_ADDRESS_2>!") and not only_placeholders("<PERSON_1> here")
     assert not only_placeholders("") and not only_placeholders("?")
+
+
+def test_request_threads_scrubbing_at_once_mask_what_one_thread_masks(scrubber):
+    import logging
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    messages = [f"I'm Jane Roe {n}, email jane.roe{n}@example.com, call +1 415 555 01{n:02d}" for n in range(12)]
+    messages += ["how do i reset my password", "My name is Ana Lima and I live at 12 Oak Street, Springfield"]
+    alone = [scrubber.scrub(m).text for m in messages]
+
+    inside = threading.local()
+
+    class Scrubbing(logging.Handler):  # a log line written mid-scrub is scrubbed by the same scrubber
+        def emit(self, record):
+            inside.seen = getattr(inside, "seen", 0) + 1
+            if inside.seen % 40 == 0 and not getattr(inside, "now", False):  # some lines; not their own lines
+                inside.now = True
+                try:
+                    scrubber.scrub(record.getMessage())
+                finally:
+                    inside.now = False
+
+    spy = logging.getLogger("presidio-analyzer")
+    handler, level = Scrubbing(), spy.level
+    spy.addHandler(handler), spy.setLevel(logging.DEBUG)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            together = list(pool.map(lambda m: scrubber.scrub(m).text, messages * 3))
+    finally:
+        spy.removeHandler(handler), spy.setLevel(level)
+    assert together == alone * 3
+    assert all("Jane" not in t and "@" not in t for t in together[:12])

@@ -53,6 +53,7 @@ class Level:
     rss_mb: dict[str, float] = field(default_factory=dict)
     pss_mb: dict[str, float] = field(default_factory=dict)
     cpu_share: dict[str, float] = field(default_factory=dict)  # of the server's CPU, per process (balance)
+    client_cpu_ms_per_turn: float = 0.0  # the load generator's own CPU, on the same cores
 
 
 class Questions:
@@ -114,6 +115,7 @@ class Slice:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds used per server process
+    client_cpu: float = 0.0  # CPU seconds the load generator itself used (it shares the machine's cores)
 
 
 def _drive(port: int, visitors: int, seconds: float, warmup: float, questions: Questions, consent: bool,
@@ -140,8 +142,10 @@ def _drive(port: int, visitors: int, seconds: float, warmup: float, questions: Q
     time.sleep(max(0.0, start - time.perf_counter()))
     processes = server_processes(master)
     cpu_before = {role: cpu_seconds(pid) for role, pid in processes}
+    client_before = time.process_time()
     for thread in threads:
         thread.join()
+    measured.client_cpu = time.process_time() - client_before
     measured.cpu = {role: cpu_seconds(pid) - cpu_before[role] for role, pid in processes}
     for client in clients:
         client.connection.close()
@@ -163,6 +167,7 @@ def summarize(visitors: int, slices: list[Slice], master: int) -> Level:
         level.p95_ms = latencies[int(0.95 * (len(latencies) - 1))]
         level.p99_ms = latencies[int(0.99 * (len(latencies) - 1))]
         level.cpu_ms_per_turn = cpu * 1000 / len(latencies)
+        level.client_cpu_ms_per_turn = sum(piece.client_cpu for piece in slices) * 1000 / len(latencies)
         level.cpu_share = {role: round(seconds_used / max(cpu, 1e-9), 2) for role, seconds_used in used.items()}
     for role, pid in server_processes(master):
         level.rss_mb[role], level.pss_mb[role] = (round(v, 1) for v in memory_mb(pid))
@@ -257,14 +262,15 @@ def _ratios(ours: list[Level], baseline: list[Level]) -> dict[str, dict[str, flo
 
 def _table(name: str, levels: list[Level], restart: float) -> list[str]:
     lines = [f"{name} (restart to healthy {restart:.1f} s)",
-             "visitors  turns/s  p50 ms  p95 ms  p99 ms  errors  CPU ms/turn  CPU % by worker  "
+             "visitors  turns/s  p50 ms  p95 ms  p99 ms  errors  CPU ms/turn  client CPU  CPU % by worker  "
              "memory MB, RSS (PSS) per process"]
     for level in levels:
         memory = ", ".join(f"{role} {level.rss_mb[role]:.0f} ({level.pss_mb[role]:.0f})" for role in level.rss_mb)
         total = f"total {sum(level.rss_mb.values()):.0f} ({sum(level.pss_mb.values()):.0f})"
         shares = "/".join(f"{100 * share:.0f}" for role, share in level.cpu_share.items() if role != "master")
         lines.append(f"{level.visitors:<9} {level.turns_per_s:<8.1f} {level.p50_ms:<7.1f} {level.p95_ms:<7.1f} "
-                     f"{level.p99_ms:<7.1f} {level.errors:<7} {level.cpu_ms_per_turn:<12.1f} {shares:<16} "
+                     f"{level.p99_ms:<7.1f} {level.errors:<7} {level.cpu_ms_per_turn:<12.1f} "
+                     f"{level.client_cpu_ms_per_turn:<11.1f} {shares:<16} "
                      f"{memory}; {total}")
     return lines
 

@@ -13,6 +13,7 @@ process (it loads spaCy) and share one Scrubber.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -261,6 +262,12 @@ class Scrubber:
         common_words.load()  # and the ordinary-word list (4 ms)
         self.operator_types = {r.supported_entities[0] for r in analyzer.registry.recognizers
                                if r.name.startswith("Operator")}
+        # One thread at a time per process. spaCy's layers and the regex engine let go of Python's lock
+        # many times per message; with a second request thread waiting, every let-go became a thread
+        # switch, and two threads scrubbing at once spent 1.4-1.7x the CPU of one for no time gained
+        # (HINT3 questions: 3.2 ms per message alone, 4.0-5.3 ms two at a time, 3.2 ms queued here).
+        # Reentrant: a log line written while scrubbing is scrubbed by this same scrubber.
+        self._one_at_a_time = threading.RLock()
 
     def keep_terms(self, texts: Iterable[str]) -> None:
         """Never mask, on a guess, a term the knowledge base uses (titles, headings, questions, text).
@@ -273,13 +280,14 @@ class Scrubber:
         """Return the non-overlapping spans to mask, in text order (never a term in `keep`)."""
         # A typed-out "\n" (from JSON, logs) is a line break to the recognizers; same length, same offsets.
         prepared = text.replace("\\n", " \n")
-        results = self.analyzer.analyze(prepared, language="en", score_threshold=self.score_threshold,
-                                        allow_list=[*self.allow_list, *keep])
-        # Over another language, or in capitals throughout ("DIET PLAN FOR LOSING WEIGHT"), the English
-        # model's guesses read capitals that say nothing: cues and patterns still work there.
-        readable = is_english(text) and not in_capitals(text)
-        trusted = [r for r in results if self._trusted(text, r, readable)]
-        return resolve(text, trusted + repeated_names(text, trusted))
+        with self._one_at_a_time:
+            results = self.analyzer.analyze(prepared, language="en", score_threshold=self.score_threshold,
+                                            allow_list=[*self.allow_list, *keep])
+            # Over another language, or in capitals throughout ("DIET PLAN FOR LOSING WEIGHT"), the English
+            # model's guesses read capitals that say nothing: cues and patterns still work there.
+            readable = is_english(text) and not in_capitals(text)
+            trusted = [r for r in results if self._trusted(text, r, readable)]
+            return resolve(text, trusted + repeated_names(text, trusted))
 
     def _trusted(self, text: str, result: RecognizerResult, readable: bool) -> bool:
         """Say whether a result stands: strict formats always; guesses not over foreign or all-capital
