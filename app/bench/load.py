@@ -323,7 +323,7 @@ def bench_load(concurrency: str, seconds: float, warmup: float, query_files: tup
         stacks = {stack.name: (stack.levels, stack.restart, len(stack.questions.asked)) for stack in started}
     note = (f"rate limits: out of reach for the run (bookkeeping still runs); {len(questions)} questions, "
             f"repeat share {repeat}; consent {'on (turns stored)' if consent else 'off'}; "
-            f"{seconds:.0f} s per level after {warmup:.0f} s warm-up"
+            f"{seconds:g} s per level after {warmup:g} s warm-up"
             f"{f', in {rounds} slices taking turns with the baseline' if rounds > 1 else ''}; {workers} workers; "
             f"{'a new connection per question' if reconnect else 'one keep-alive connection per visitor'}")
     if as_json:
