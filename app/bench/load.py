@@ -7,9 +7,10 @@ question as soon as the last is answered, for a fixed time after a short warm-up
 real query files (default: HINT3's, real questions to three live support bots), each drawn once before
 any repeats unless `--repeat` mixes in a popular few. With `--baseline` the same run measures the
 straightforward stack (app/bench/baseline.py) under the same gunicorn settings and prints the ratios.
-Both stacks then run side by side and each level is measured in alternating slices (`--rounds`, ours then
-theirs), so a slow spell of this shared machine weighs on both alike: run one after the other, the same
-code swung 125–161 turns/s between runs, and a ratio of two such runs carried the swing of both.
+Both stacks then run side by side and each level is measured in alternating slices (`--rounds`, ours
+then theirs), so a slow spell of this shared machine weighs on both alike: run one after the other, the
+same code swung 125–171 turns/s at 4 visitors between runs, and a ratio of two such runs carried the
+swing of both.
 Rate limits are set out of reach (their bookkeeping still runs) and the output says so.
 """
 from __future__ import annotations
@@ -220,7 +221,8 @@ class Stack:
     levels: list[Level] = field(default_factory=list)
 
     def measure(self, visitors: int, seconds: float, warmup: float, consent: bool, reconnect: bool) -> Slice:
-        return _drive(self.port, visitors, seconds, warmup, self.questions, consent, self.process.pid, reconnect)
+        return _drive(self.port, visitors, seconds, warmup, self.questions, consent, self.process.pid,
+                      reconnect)
 
 
 def start_stack(name: str, root: Path, knowledge: Path, questions: list[str], repeat: float, workers: int,
@@ -242,9 +244,9 @@ def measure(stacks: list[Stack], levels: list[int], seconds: float, warmup: floa
     for visitors in levels:
         slices: dict[str, list[Slice]] = {stack.name: [] for stack in stacks}
         for round_number in range(rounds):
+            settle = warmup if round_number == 0 else min(warmup, 1.0)
             for stack in stacks:
-                slices[stack.name].append(stack.measure(visitors, seconds / rounds, warmup if round_number == 0
-                                                        else min(warmup, 1.0), consent, reconnect))
+                slices[stack.name].append(stack.measure(visitors, seconds / rounds, settle, consent, reconnect))
         for stack in stacks:  # memory as the level leaves it
             stack.levels.append(summarize(visitors, slices[stack.name], stack.process.pid))
 
@@ -324,7 +326,8 @@ def bench_load(concurrency: str, seconds: float, warmup: float, query_files: tup
     note = (f"rate limits: out of reach for the run (bookkeeping still runs); {len(questions)} questions, "
             f"repeat share {repeat}; consent {'on (turns stored)' if consent else 'off'}; "
             f"{seconds:g} s per level after {warmup:g} s warm-up"
-            f"{f', in {rounds} slices taking turns with the baseline' if rounds > 1 else ''}; {workers} workers; "
+            f"{f', in {rounds} slices taking turns with the baseline' if rounds > 1 else ''}; "
+            f"{workers} workers; "
             f"{'a new connection per question' if reconnect else 'one keep-alive connection per visitor'}")
     if as_json:
         report: dict = {"note": note}

@@ -265,7 +265,7 @@ class Scrubber:
         # One thread at a time per process. spaCy's layers and the regex engine let go of Python's lock
         # many times per message; with a second request thread waiting, every let-go became a thread
         # switch, and two threads scrubbing at once spent 1.4-1.7x the CPU of one for no time gained
-        # (HINT3 questions: 3.2 ms per message alone, 4.0-5.3 ms two at a time, 3.2 ms queued here).
+        # (HINT3 questions: 2.6-3.4 ms per message alone, 4.0-5.3 ms two at a time, 3.2 ms queued here).
         # Reentrant: a log line written while scrubbing is scrubbed by this same scrubber.
         self._one_at_a_time = threading.RLock()
 
