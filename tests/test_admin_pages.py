@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -339,7 +338,7 @@ def open_request(console: Console, identifier: str, kind: str = "erasure", law: 
 
 
 def test_subject_request_finds_a_visitor_by_the_email_they_typed_and_by_nothing_else(app, staff):
-    jane = chat(app, "Hi, I'm Jane Doe, my email is Jane.Doe@Example.com. Is shipping free?")
+    chat(app, "Hi, I'm Jane Doe, my email is Jane.Doe@Example.com. Is shipping free?")
     other = chat(app, "Reach me at sam.ortiz@example.org please, how long is the warranty?")
     quiet = chat(app, "My email is jane.doe@example.com, do you ship to Canada?", consent=False)
     admin = Console(app, "lead@example.com")
