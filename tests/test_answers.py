@@ -122,6 +122,21 @@ def test_placeholders_are_searched_as_nothing_in_particular(pipeline):
         assert answer.handoff_offered and answer.confidence == 0.0 and not answer.sources
 
 
+@pytest.mark.parametrize("question, introduced", [
+    ("I forgot my password", "I forgot my password, this is Jane Roe"),
+    ("my lamp blinks red", "my lamp blinks red, you can reach me at jane.roe@example.com"),
+    ("can I get a refund", "hello this is Maria Lopez, can I get a refund"),
+    ("where is my order?", "Where is my order? My name is Tom Hardy and my phone is +1 415 555 0134"),
+])
+def test_saying_who_you_are_does_not_change_the_answer(pipeline, question, introduced):
+    # Read as "this is something" or "reach me at something", the introduction pulled the question to
+    # another section (locked accounts, exchanges), lowered it (0.79 -> 0.56) or made it abstain.
+    plain = pipeline.answer(pipeline.scrubber.scrub(question).text)
+    said = pipeline.answer(pipeline.scrubber.scrub(introduced).text)
+    assert not plain.handoff_offered
+    assert (said.article, said.section, said.confidence) == (plain.article, plain.section, plain.confidence)
+
+
 def _say(visitor, text, context):
     body = {"text": text} if context is None else {"text": text, "context": context}
     return visitor.client.post(f"/api/v1/conversations/{visitor.conversation_id}/messages",
@@ -154,7 +169,7 @@ def test_context_the_worker_scrubbed_before_is_not_scrubbed_again_and_nothing_ra
     assert scrubbed == ["and how long is the link valid?", "Ann Lee here"]  # the first message came from the memo
     kept = repr(pipeline.memo._entries.items())
     assert "canary-memo" not in kept and "Ann Lee" not in kept and "<EMAIL_ADDRESS" not in kept
-    assert "my email is something" in kept  # searched form: placeholders read as "something"
+    assert "'I forgot my password'" in kept  # searched form: the clause handing over the email left out
 
 
 @pytest.mark.parametrize("context", [

@@ -228,6 +228,27 @@ def test_search_reads_placeholders_as_something_and_knows_a_message_of_nothing_e
     assert not only_placeholders("") and not only_placeholders("?")
 
 
+@pytest.mark.parametrize("scrubbed, searched", [
+    ("I forgot my password, this is <PERSON_1>", "I forgot my password"),
+    ("Hi, I'm <PERSON_1>. How do I pair the lamp?", "How do I pair the lamp?"),
+    ("Where is my order? My name is <PERSON_1> and my phone is <PHONE_NUMBER_1>", "Where is my order?"),
+    ("my lamp blinks red, you can reach me at <EMAIL_ADDRESS_1>", "my lamp blinks red"),
+    ("How long does shipping take? I'm <PERSON_1> from <STREET_ADDRESS_1>", "How long does shipping take?"),
+    ("<PERSON_1> here, is shipping free?", "is shipping free?"),
+    # what the message is about stays: an order number, a value asked about, a place in the question
+    ("my order number: <ORDER_NUMBER_1>. where is it?", "my order number: something. where is it?"),
+    ("is my email <EMAIL_ADDRESS_1> registered?", "is my email something registered?"),
+    ("I am in <LOCATION_1>, do you ship here?", "I am in something, do you ship here?"),
+    ("my email is not arriving", "my email is not arriving"),
+    # an introduction and nothing else is read as before, not as an empty question
+    ("Hi I am <PERSON_1>", "Hi I am something"),
+])
+def test_search_leaves_out_clauses_that_only_say_who_the_visitor_is(scrubbed, searched):
+    from app.privacy.placeholders import for_search
+
+    assert for_search(scrubbed) == searched
+
+
 def test_request_threads_scrubbing_at_once_mask_what_one_thread_masks(scrubber):
     import logging
     import threading
