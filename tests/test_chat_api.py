@@ -172,3 +172,10 @@ def test_every_api_answer_is_neither_sniffed_nor_cached(client, visitor):
                      client.get("/api/v1/consent", headers=visitor.auth), client.get("/api/v1/health")):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_public_ids_start_with_a_letter_or_digit():
+    from app.chat.transcripts import new_id
+
+    ids = {new_id() for _ in range(3000)}  # about 90 of them would start with - or _ by chance
+    assert len(ids) == 3000 and all(i[0].isalnum() and len(i) == 16 for i in ids)

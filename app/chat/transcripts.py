@@ -36,8 +36,12 @@ class StoredTurn:
 
 
 def new_id() -> str:
-    """Return a random public id for a conversation or message."""
-    return secrets.token_urlsafe(12)
+    """Return a random public id for a conversation or message, starting with a letter or digit: one
+    starting with "-" is a formula to a spreadsheet (the CSV download had to quote it, so the cell no
+    longer matched the console) and an option to a command line."""
+    while (value := secrets.token_urlsafe(12))[0] in "-_":
+        pass
+    return value
 
 
 def _conversation(row: sqlcipher3.Row | None) -> Conversation | None:
