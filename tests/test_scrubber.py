@@ -231,6 +231,7 @@ def test_search_reads_placeholders_as_something_and_knows_a_message_of_nothing_e
 @pytest.mark.parametrize("scrubbed, searched", [
     ("I forgot my password, this is <PERSON_1>", "I forgot my password"),
     ("Hi, I'm <PERSON_1>. How do I pair the lamp?", "How do I pair the lamp?"),
+    ("Hi, I’m <PERSON_1>. How do I pair the lamp?", "How do I pair the lamp?"),  # a phone's apostrophe
     ("Where is my order? My name is <PERSON_1> and my phone is <PHONE_NUMBER_1>", "Where is my order?"),
     ("my lamp blinks red, you can reach me at <EMAIL_ADDRESS_1>", "my lamp blinks red"),
     ("How long does shipping take? I'm <PERSON_1> from <STREET_ADDRESS_1>", "How long does shipping take?"),
@@ -280,3 +281,19 @@ def test_request_threads_scrubbing_at_once_mask_what_one_thread_masks(scrubber):
         spy.removeHandler(handler), spy.setLevel(level)
     assert together == alone * 3
     assert all("Jane" not in t and "@" not in t for t in together[:12])
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Ana Lima here, can I get a refund?", "Ana Lima"),
+    ("It’s Ana Lima here, can I get a refund?", "Ana Lima"),
+    ("Ana Lima", "Ana Lima"),
+])
+def test_a_surname_that_is_also_a_city_is_masked_with_the_given_name(scrubber, text, name):
+    # spaCy tags "Lima" a city, a city named alone is kept, and the whole name leaked.
+    assert name not in scrubber.scrub(text).text and "Lima" not in scrubber.scrub(text).text
+
+
+@pytest.mark.parametrize("text", ["Do you ship to Lima?", "I live in Lima, Peru", "Match Taipei",
+                                  "We have stores in Paris and London"])
+def test_a_city_alone_or_after_an_ordinary_word_is_kept(scrubber, text):
+    assert scrubber.scrub(text).text == text

@@ -82,7 +82,7 @@ _FIELD = r"(?:e-?mail(?:\s+address)?|(?:phone|mobile|cell)(?:\s+(?:number|no\.?)
 # "you can reach me at <PHONE_NUMBER_1>", "<PERSON_1> here", with a greeting or "and" before it.
 _HANDED_OVER = re.compile(
     r"(?:(?<=[\s,.;:!?])|^)(?:and\s+|also\s+)?(?:(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening))"
-    r"\b[\s,!.]*)?(?:(?:this\s+is|i\s+am|i'm|im|my\s+name\s+is|my\s+name's|it's|it\s+is)\s+"
+    r"\b[\s,!.]*)?(?:(?:this\s+is|i\s+am|i['’]m|im|my\s+name\s+is|my\s+name['’]s|it['’]s|it\s+is)\s+"
     r"|(?:my|our)\s+(?:[a-z]+\s+)?" + _FIELD + r"\s*(?:is|:|-)\s*"
     r"|(?:you\s+can\s+|please\s+)?(?:reach|contact|call|email|e-mail|text|write|message)\s+(?:me|us)\s+"
     r"(?:at|on|via)\s+)" + _VALUES + r"(?:\s+here)?|(?:(?<=[\s,.;:!?])|^)" + _VALUES + r"\s+here\b",

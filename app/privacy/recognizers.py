@@ -18,6 +18,8 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, NhsRecognizer
 
+from app.privacy import common_words
+
 # Building blocks. CAP is a capitalised word in any script; WORD any word (street names keep
 # lower-case particles: "Via Capo le Case 60", "Trg revolucije 12").
 CAP = r"(?-i:\p{Lu}[\w'’.-]*)"
@@ -391,7 +393,8 @@ class ProperNameRecognizer(EntityRecognizer):
 
     Runs of two or more capitalised proper nouns on one line become PERSON ("under Eva Kleist"), a
     PERSON entity grows over the proper nouns beside it, and capitalised proper nouns listed with a
-    PERSON ("Fry, Howard and Walker") are people too.
+    PERSON ("Fry, Howard and Walker") are people too. A run may end in a one-word place after a given
+    name ("Ana Lima": spaCy's city), never begin with one.
     """
 
     def __init__(self) -> None:
@@ -435,18 +438,30 @@ def name_run_possible(doc) -> bool:
     return False
 
 
+def _place_surname(token, current: list) -> bool:
+    """A one-word place right after a given name is a surname: "Ana Lima", "Tom Paris". spaCy tags the
+    second word a city, the scrubber keeps a city named alone, and the name leaked whole. The word before
+    must be no ordinary word ("Match Taipei" is a match)."""
+    return (any(_is_name_token(t) and not t.ent_type_ and not common_words.is_common_word(t.text)
+                for t in current)
+            and token.ent_type_ in ("GPE", "LOC") and _whole_entity(token) and token.tag_ in ("NNP", "NNPS")
+            and token.text.istitle() and token.text.lower() not in NOT_NAMES)
+
+
 def _propn_runs(doc) -> list[tuple[int, int]]:
     """Return (start, end) of name-token runs joined by single spaces ("Ancilla van Aken")."""
-    runs, current = [], []
+    runs, current, named = [], [], set()
     for token in doc:
         joins = not current or current[-1].whitespace_ == " "
-        if joins and (_is_name_token(token) or (current and token.lower_ in PARTICLES)):
+        if joins and _place_surname(token, current):
+            named.add(token.i)
+        if joins and (_is_name_token(token) or token.i in named or (current and token.lower_ in PARTICLES)):
             current.append(token)
             continue
         runs.append(current)
         current = [token] if _is_name_token(token) else []
     runs.append(current)
-    runs = [r[:max(i for i, t in enumerate(r) if _is_name_token(t)) + 1] for r in runs if r]
+    runs = [r[:max(i for i, t in enumerate(r) if _is_name_token(t) or t.i in named) + 1] for r in runs if r]
     return [(r[0].idx, r[-1].idx + len(r[-1])) for r in runs
             if len(r) >= 2 or any(t.ent_type_ == "PERSON" for t in r)]
 
