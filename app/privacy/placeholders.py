@@ -74,7 +74,7 @@ class Placeholders:
 
 PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*_\d+>")  # what scrub() writes: <PERSON_1>, <EMAIL_ADDRESS_2>
 NEUTRAL = "something"
-_VALUES = r"<[A-Z][A-Z0-9_]*_\d+>(?:\s*(?:(?:,|and|&|from|at|of|in)\s*)?<[A-Z][A-Z0-9_]*_\d+>)*"
+_VALUES = rf"{PLACEHOLDER.pattern}(?:\s*(?:(?:,|and|&|from|at|of|in)\s*)?{PLACEHOLDER.pattern})*"
 # Who the visitor is and how to reach them. Not an order or account number: "my order number is …" says
 # what the message is about.
 _FIELD = r"(?:e-?mail(?:\s+address)?|(?:phone|mobile|cell)(?:\s+(?:number|no\.?))?|contact\s+details|address|name)"
