@@ -27,6 +27,15 @@ def browser():
         instance.close()
 
 
+def fits(page) -> bool:
+    """True if nothing on the page needs horizontal scrolling, measured once its stylesheets have loaded.
+
+    A page's DOM can be read before its stylesheet arrives; measured then, a table laid out without
+    the console's narrow-screen rules is wider than the screen (seen in CI on a loaded machine)."""
+    page.wait_for_load_state("load")
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def shot(page, name: str) -> None:
     """Save a screenshot of the page under test-artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -17,7 +17,7 @@ from app.bench import start_server
 from app.chat import analytics
 from app.config import ROOT
 from app.db import connect, raw_key
-from tests.browser import browser, needs_chromium, shot  # noqa: F401 (browser is a fixture)
+from tests.browser import browser, fits, needs_chromium, shot  # noqa: F401 (browser is a fixture)
 from tests.conftest import call
 
 pytestmark = needs_chromium
@@ -116,7 +116,7 @@ def test_analytics_page_at_phone_and_desktop_width(browser, server, tmp_path):
     assert main.locator(".numbers table").count() == FIGURES  # gift cards make a topic: every figure has rows
     assert "gift cards" in page.locator("#topics table").inner_text()
     assert "Shipping options" in page.locator("#articles table").inner_text()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    assert fits(page)  # no sideways scrolling
     for width in page.locator("main svg").evaluate_all("s => s.map(e => e.getBoundingClientRect().width)"):
         assert 290 <= width <= 360  # the 360-unit drawing at >= 0.8 scale: its 15-unit labels stay >= 12 px
     shot(page, "analytics-360")

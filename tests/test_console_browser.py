@@ -11,7 +11,7 @@ import pytest
 
 from app.bench import start_server
 from app.config import ROOT
-from tests.browser import browser, needs_chromium, shot  # noqa: F401 (browser is a fixture)
+from tests.browser import browser, fits, needs_chromium, shot  # noqa: F401 (browser is a fixture)
 from tests.conftest import call
 
 pytestmark = needs_chromium
@@ -46,11 +46,6 @@ def visitor_conversation(base: str) -> str:
     status, _ = call(f"{base}/api/v1/conversations/{conversation}/handoff", {}, token)
     assert status in (200, 201)
     return conversation
-
-
-def fits(page) -> bool:
-    """True if nothing on the page needs horizontal scrolling."""
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_sign_in_open_conversation_resolve_handoff_sign_out(browser, server):

@@ -14,7 +14,7 @@ import pytest
 
 from app.bench import start_server
 from app.config import ROOT
-from tests.browser import ARTIFACTS, browser, needs_chromium, shot  # noqa: F401 (browser is a fixture)
+from tests.browser import ARTIFACTS, browser, fits, needs_chromium, shot  # noqa: F401 (browser is a fixture)
 from tests.conftest import call
 
 pytestmark = needs_chromium
@@ -72,7 +72,7 @@ def test_upload_preview_publish_rebuild_and_answer(browser, server, tmp_path):
     assert backup.get_by_role("listitem").filter(has_text="The config folder").count() == 1
     assert backup.get_by_role("link", name="Enabling MySQL 4-byte support").count() == 1
     assert "Search docs" not in main.inner_text() and "Copyright" not in main.inner_text()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits(page)
     shot(page, "import-preview")
     page.screenshot(path=str(tmp_path / "import-preview.png"), full_page=True)
     shutil.copy(ARTIFACTS / "import-preview.png", "/tmp/import-preview.png")
