@@ -3,6 +3,8 @@ and no torch; the exported model gives the same vectors as the original."""
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from app.bench import start_server
 from app.bench.serving import server_processes
+from app.config import ROOT
 from app.retrieval.embedder import Embedder
 from tests.conftest import call
 
@@ -53,6 +56,24 @@ def test_workers_run_the_model_on_onnx_runtime_without_torch(served):
 
 QUESTIONS = ["How do I reset my password?", "is shipping free to canada", "E12",
              "my lamp keeps blinking blue after i changed the wifi router " * 30]
+
+
+def test_a_turns_readings_are_tokenized_without_a_thread_pool(model_cache, embedder):
+    """Two texts tokenized as one batch start no tokenizer threads (they cost 5x the CPU of tokenizing
+    in turn); an operator who sets TOKENIZERS_PARALLELISM keeps their setting."""
+    tokenizer = next(model_cache.glob("*/tokenizer.json"))
+    script = ("import os, app.retrieval.onnx_encoder\n"
+              "from tokenizers import Tokenizer\n"
+              f"t = Tokenizer.from_file({str(tokenizer)!r})\n"
+              "for _ in range(50): t.encode_batch(['how do I reset my password', 'and how long is the link valid'])\n"
+              "print(len(os.listdir('/proc/self/task')))")
+
+    def threads(**env) -> int:
+        ran = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True,
+                             env={"PATH": "/usr/bin:/bin", **env})
+        return int(ran.stdout.split()[-1])
+
+    assert threads(TOKENIZERS_PARALLELISM="true") > threads()  # numpy's BLAS threads are in both counts
 
 
 def test_the_exported_model_gives_the_original_vectors(model_cache, torch_embedder):
