@@ -133,3 +133,28 @@ def test_rebuild_after_one_article_changed_encodes_only_that_article(tmp_path, e
     counting.encoded = []
     index_store.build(articles, counting, 900, previous=other_model)
     assert len(counting.encoded) >= len(kb_index.chunks)  # vectors of another model are never reused
+
+
+def test_article_scores_without_sorting_match_the_sorted_way(kb_index):
+    """Each article's mean over its best two entries, read group by group, equals the sorting way: ties
+    (a best entry twice), one-entry articles and top 1 included."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from app.retrieval import search
+
+    assert kb_index.article_starts is not None  # as built, each article's entries are consecutive
+    rng = np.random.default_rng(7)
+    sizes = np.array([1, 2, 3, 1, 7, 2, 1, 12])
+    numbers = np.repeat(np.arange(len(sizes)), sizes)
+    fake = SimpleNamespace(entry_article=numbers, articles=len(sizes))
+    starts = np.flatnonzero(np.diff(numbers, prepend=-1))
+    for similarities in (rng.random(len(numbers), dtype=np.float32),
+                         np.round(rng.random(len(numbers)), 1).astype(np.float32)):  # many ties
+        for top in (1, 2):
+            expected = search._article_means(fake, np.arange(len(numbers)), similarities, top)
+            assert np.array_equal(search._best_two_means(starts, similarities, top), expected)
+    query = kb_index.vectors[5]
+    assert np.array_equal(search.dense_scores(kb_index, query, 2),
+                          search._article_means(kb_index, np.arange(len(kb_index.chunks)), kb_index.vectors @ query, 2))

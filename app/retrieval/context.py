@@ -65,17 +65,19 @@ class Names:
         titles = [index.chunks[row].title for row in index.first_rows]
         common = Counter(t for title in titles for t in set(_tokens(title)))
         shared = {t for t, n in common.items() if n >= 3}  # "hotel", "house", "guest" name no one thing
-        self._keys: list[tuple[tuple[str, ...], int]] = []
+        keys: list[tuple[tuple[str, ...], int]] = []
         for number, title in enumerate(titles):
             words = _tokens(title)
             core = tuple(t for t in words if t not in shared) or tuple(words)
             if core and (len(core) > 1 or len(core[0]) >= 4):
-                self._keys += [(tuple(words), number)] + ([(core, number)] if core != tuple(words) else [])
+                keys += [(tuple(words), number)] + ([(core, number)] if core != tuple(words) else [])
+        # Each name as the words it must appear as, spaced, so a turn is read with one `in` per name.
+        self._names = [(f" {' '.join(key)} ", len(key), number) for key, number in keys]
 
     def find(self, text: str) -> int | None:
         """Return the article number whose name the text holds (the longest name if several)."""
         words = " " + " ".join(_tokens(text)) + " "
-        found = [(len(key), number) for key, number in self._keys if f" {' '.join(key)} " in words]
+        found = [(length, number) for name, length, number in self._names if name in words]
         return max(found)[1] if found else None
 
 

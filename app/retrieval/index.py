@@ -63,6 +63,14 @@ class Index:
         return np.array([number[c.article] for c in self.chunks], dtype=np.int64)
 
     @cached_property
+    def article_starts(self) -> np.ndarray | None:
+        """Row where each article's entries start, if each article's entries are consecutive (as built)."""
+        numbers = self.entry_article
+        if len(numbers) and np.all(np.diff(numbers) >= 0) and numbers[0] == 0 and numbers[-1] == self.articles - 1:
+            return np.flatnonzero(np.diff(numbers, prepend=-1))
+        return None
+
+    @cached_property
     def first_rows(self) -> np.ndarray:
         """Row of each article's first entry (its title and url)."""
         first: dict[str, int] = {}
@@ -83,7 +91,7 @@ class Index:
     def prepare(self) -> Index:
         """Build the derived lookups (BM25, article maps) now, so no visitor's request pays for them."""
         # Reading a cached property builds and keeps it.
-        _ = (self.lexical, self.entry_article, self.first_rows, self._passages_by_article,
+        _ = (self.lexical, self.entry_article, self.article_starts, self.first_rows, self._passages_by_article,
              self._sentences_by_passage)
         return self
 
