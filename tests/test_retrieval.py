@@ -98,6 +98,23 @@ def test_saved_index_loads_identically_and_swaps_atomically(tmp_path, kb_index):
     assert sorted(p.name for p in root.iterdir()) == sorted(["CURRENT", second.name])
 
 
+def test_a_serving_process_follows_a_new_saved_index_and_reads_the_pointer_only_when_it_changes(
+        tmp_path, kb_index, monkeypatch):
+    root = tmp_path / "index"
+    index_store.save(kb_index, root)
+    switched = []
+    live = LiveIndex(index_store.load(root).prepare(), root, on_switch=switched.append)
+    reads = []
+    pointer = LiveIndex._pointer
+    monkeypatch.setattr(LiveIndex, "_pointer", lambda self: reads.append(1) or pointer(self))
+    first = live.current()
+    assert live.current() is first and reads == [] and switched == []  # unchanged: one stat, no read
+    index_store.save(kb_index, root)  # a rebuild elsewhere rewrites CURRENT
+    second = live.current()
+    assert second is not first and switched == [second] and len(reads) == 1
+    assert live.current() is second and len(reads) == 1
+
+
 def test_missing_index_is_a_clear_error(tmp_path):
     with pytest.raises(index_store.IndexLoadError, match="cannot read the index"):
         index_store.load(tmp_path / "nothing-here")
