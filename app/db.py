@@ -25,6 +25,7 @@ from app.config import read_secret, write_secret
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _KDF_ROUNDS = 256_000
+DURABLE = "FULL"  # every connection's level: a commit waits for the disk (WAL synced at each commit)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -64,6 +65,7 @@ def connect(path: Path, key: str) -> sqlcipher3.Connection:
         db.close()
         raise DatabaseKeyError(f"cannot open {path}: wrong key or not a Quietdesk database") from error
     db.execute("PRAGMA journal_mode = WAL")
+    db.execute(f"PRAGMA synchronous = {DURABLE}")  # stated, so transaction() knows what to come back to
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA secure_delete = ON")
     db.row_factory = sqlcipher3.Row
@@ -78,13 +80,12 @@ def transaction(db: sqlcipher3.Connection, durable: bool = True) -> Iterator[sql
     writes one atomic change (a handoff's new state and the notice the visitor sees).
     durable=False is for bookkeeping a power cut may lose (rate-limit windows): its commit does not
     wait for the disk (WAL with synchronous NORMAL stays consistent), which under load was most of a
-    turn's write-lock time; the connection's own level is restored for the writes that must survive.
+    turn's write-lock time; the connection's own level (DURABLE, set by connect) is restored after it.
     """
     if db.in_transaction:
         yield db
         return
-    level = None if durable else db.execute("PRAGMA synchronous").fetchone()[0]
-    if level is not None:
+    if not durable:
         db.execute("PRAGMA synchronous = NORMAL")
     try:
         db.execute("BEGIN IMMEDIATE")
@@ -95,8 +96,8 @@ def transaction(db: sqlcipher3.Connection, durable: bool = True) -> Iterator[sql
             raise
         db.execute("COMMIT")
     finally:
-        if level is not None:
-            db.execute(f"PRAGMA synchronous = {int(level):d}")
+        if not durable:
+            db.execute(f"PRAGMA synchronous = {DURABLE}")
 
 
 def migration_files(folder: Path = MIGRATIONS) -> list[tuple[int, Path]]:
