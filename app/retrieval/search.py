@@ -64,7 +64,7 @@ def dense_scores(index: Index, query: np.ndarray, top: int) -> np.ndarray:
     """
     query = query.reshape(-1).astype(np.float32)
     if not approximate(index.faiss_index):
-        if index.article_starts is not None and top <= 2:
+        if index.article_starts is not None and top in (1, 2):
             return _best_two_means(index.article_starts, index.vectors @ query, top)
         return _article_means(index, np.arange(len(index.chunks)), index.vectors @ query, top)
     _, rows = index.faiss_index.search(query.reshape(1, -1), CANDIDATES)
@@ -73,9 +73,9 @@ def dense_scores(index: Index, query: np.ndarray, top: int) -> np.ndarray:
 
 
 def _best_two_means(starts: np.ndarray, similarities: np.ndarray, top: int) -> np.ndarray:
-    """_article_means for every entry of an index whose articles' entries are consecutive and top ≤ 2,
+    """_article_means for every entry of an index whose articles' entries are consecutive, top 1 or 2,
     without sorting: each article's best, then its best but one (a tie counts twice). Same numbers,
-    0.02 ms instead of 0.15 ms a query on a 1,400-entry index."""
+    ~0.02 ms instead of ~0.17 ms a query on HINT3's 1,398 entries."""
     best = np.maximum.reduceat(similarities, starts)
     if top == 1:
         return best.astype(np.float64)
