@@ -31,13 +31,14 @@ class TransposedWeights(NumpyOps):
         self._transposed: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
 
     def gemm(self, x, y, out=None, trans1: bool = False, trans2: bool = False):
-        if (trans2 and not trans1 and x.dtype == np.float32 and y.ndim == 2 and y.flags.c_contiguous
-                and _address(y) in self._weights):
-            key = (_address(y), y.shape)
-            transposed = self._transposed.get(key)
-            if transposed is None:
-                transposed = self._transposed[key] = np.ascontiguousarray(y.T)
-            return np.matmul(x, transposed, out=out)
+        if trans2 and not trans1 and x.dtype == np.float32 and y.ndim == 2 and y.flags.c_contiguous:
+            address = _address(y)
+            if address in self._weights:
+                key = (address, y.shape)
+                transposed = self._transposed.get(key)
+                if transposed is None:
+                    transposed = self._transposed[key] = np.ascontiguousarray(y.T)
+                return np.matmul(x, transposed, out=out)
         return super().gemm(x, y, out=out, trans1=trans1, trans2=trans2)
 
 

@@ -64,9 +64,12 @@ class Index:
 
     @cached_property
     def article_starts(self) -> np.ndarray | None:
-        """Row where each article's entries start, if each article's entries are consecutive (as built)."""
+        """Row where each article's entries start, if each article's entries are consecutive (as built).
+
+        Articles are numbered in first-seen order, so their entries are consecutive exactly when the
+        numbers never go down."""
         numbers = self.entry_article
-        if len(numbers) and np.all(np.diff(numbers) >= 0) and numbers[0] == 0 and numbers[-1] == self.articles - 1:
+        if len(numbers) and np.all(np.diff(numbers) >= 0):
             return np.flatnonzero(np.diff(numbers, prepend=-1))
         return None
 
