@@ -1,8 +1,10 @@
 """The PII scrubber: what it masks in support messages, how placeholders repeat, and that it stays offline."""
 from __future__ import annotations
 
+import json
 import re
 import socket
+from pathlib import Path
 
 import pytest
 from presidio_analyzer import RecognizerResult
@@ -218,41 +220,93 @@ def test_the_tagger_runs_only_where_its_tags_are_read_and_masks_the_same(scrubbe
     assert seen  # the engine really asks
 
 
-def test_spacy_multiplies_by_kept_transposed_weights_and_finds_the_same(scrubber):
-    """The pipeline's layers multiply by a kept transpose of each weight matrix (app/privacy/spacy_weights):
-    the same entities, tags and masked text as thinc's own products."""
+def _natural_texts() -> list[str]:
+    """Customer-worded questions and follow-ups, PII sentences, and the sample articles' lines."""
+    root = Path(__file__).parent.parent
+    rows = [json.loads(line) for name in ("regression_questions.jsonl", "regression_follow_ups.jsonl",
+                                          "pii_small.jsonl")
+            for line in (root / "tests" / "fixtures" / name).read_text().splitlines()]
+    texts = [text for row in rows for text in (row.get("query"), row.get("text"), *row.get("previous", ()))
+             if isinstance(text, str)]
+    return texts + [line.strip() for article in sorted((root / "knowledge").glob("*.md"))
+                    for line in article.read_text().splitlines() if line.strip()]
+
+
+def test_spacy_as_the_scrubber_runs_it_finds_what_spacy_as_shipped_finds(scrubber):
+    """The scrubber's spaCy multiplies by kept transposes of its weights (app/privacy/spacy_weights) and runs
+    each token embedding as one fused layer (app/privacy/spacy_embedding): the same entities, tags and token
+    vectors as the pipeline as shipped, message by message."""
     import numpy as np
+    import spacy
     from thinc.api import NumpyOps
 
+    from app.privacy.scrubber import DEFAULT_MODEL, UNUSED_PIPES
     from app.privacy.spacy_weights import TransposedWeights
 
     nlp = scrubber.analyzer.nlp_engine.nlp["en"]
+    fused = {name: nlp.get_pipe(name) for name in ("tok2vec", "ner")}
+    assert fused["tok2vec"].model.name.startswith("fused(")
+    assert fused["ner"].model.get_ref("tok2vec").name.startswith("fused(")
     layers = [node for _, pipe in nlp.pipeline if hasattr(pipe, "model") for node in pipe.model.walk()]
-    ops = layers[0].ops
-    assert isinstance(ops, TransposedWeights) and all(layer.ops is ops for layer in layers)
-    texts = NAME_SHAPES + ("Jane Roe from Berlin called about order 88231 on Monday",
-                           "Kit Marlowe, 12 Baker Street, London NW1 6XE, wants a refund")
-
-    def read():
-        docs = [nlp(text) for text in texts]
-        return ([[(e.text, e.label_) for e in doc.ents] for doc in docs], [[t.tag_ for t in doc] for doc in docs],
-                [scrubber.scrub(text).text for text in texts])
-
-    kept = read()
-    assert ops._transposed  # the kept transposes were used
+    assert all(isinstance(layer.ops, TransposedWeights) for layer in layers)
+    shipped = spacy.load(DEFAULT_MODEL, exclude=list(UNUSED_PIPES))
+    texts = list(NAME_SHAPES) + _natural_texts() + [
+        "Jane Roe from Berlin called about order 88231 on Monday", "E12", "",
+        "Kit Marlowe, 12 Baker Street, London NW1 6XE, wants a refund", "MY LAMP BLINKS RED -- TWICE!!"]
+    assert len(texts) > 300
+    for text in texts:
+        ours, theirs = nlp(text), shipped(text)
+        assert [(e.start_char, e.end_char, e.label_) for e in ours.ents] == \
+            [(e.start_char, e.end_char, e.label_) for e in theirs.ents], text
+        assert [t.tag_ for t in ours] == [t.tag_ for t in theirs], text
+        assert np.allclose(ours.tensor, theirs.tensor, atol=1e-4), text
+    weight = next(w for w in layers[-1].ops._weights.values() if w.ndim == 2)
+    x = np.random.default_rng(0).random((50, weight.shape[1]), dtype=np.float32)  # past one block
     plain = NumpyOps()
-    try:
-        for layer in layers:
-            layer.ops = plain
-        assert read() == kept
-    finally:
-        for layer in layers:
-            layer.ops = ops
-    weight = next(w for w in ops._weights.values() if w.ndim == 2)
-    x = np.random.default_rng(0).random((7, weight.shape[1]), dtype=np.float32)
-    assert np.allclose(ops.gemm(x, weight, trans2=True), plain.gemm(x, weight, trans2=True), atol=1e-4)
+    assert np.allclose(layers[-1].ops.gemm(x, weight, trans2=True), plain.gemm(x, weight, trans2=True), atol=1e-4)
     other = weight.copy()  # not a kept weight: thinc's own product
-    assert np.allclose(ops.gemm(x, other, trans2=True), plain.gemm(x, other, trans2=True), atol=1e-4)
+    assert np.allclose(layers[-1].ops.gemm(x, other, trans2=True), plain.gemm(x, other, trans2=True), atol=1e-4)
+
+
+def _blank_tok2vec(encoder: str):
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("tok2vec", config={"model": {
+        "@architectures": "spacy.Tok2Vec.v2",
+        "embed": {"@architectures": "spacy.MultiHashEmbed.v2", "width": 32, "attrs": ["NORM", "PREFIX", "SHAPE"],
+                  "rows": [500, 100, 50], "include_static_vectors": False},
+        "encode": {"@architectures": encoder, "width": 32, "depth": 3, "window_size": 1,
+                   **({"maxout_pieces": 3} if "Maxout" in encoder else {})}}})
+    nlp.initialize()
+    return nlp
+
+
+def test_an_embedding_is_fused_only_where_it_gives_the_same_vectors():
+    """A HashEmbedCNN of another size is fused and gives the same vectors; one multiplied through thinc's
+    own products (not the kept transposes the fused layer uses) rounds differently and is left as it is,
+    and so is an embedding of another architecture (Mish activations)."""
+    import numpy as np
+
+    from app.privacy.spacy_embedding import fuse_embeddings
+    from app.privacy.spacy_weights import keep_weights_transposed
+
+    texts = ["how do I reset my password", "Jane Roe, 12 Baker Street", "x"]
+    unkept = _blank_tok2vec("spacy.MaxoutWindowEncoder.v2")
+    assert fuse_embeddings(unkept) == [] and not unkept.get_pipe("tok2vec").model.name.startswith("fused(")
+    maxout = _blank_tok2vec("spacy.MaxoutWindowEncoder.v2")
+    keep_weights_transposed(maxout)
+    before = [maxout(text).tensor for text in texts]
+    assert fuse_embeddings(maxout) == ["tok2vec"]
+    assert maxout.get_pipe("tok2vec").model.name.startswith("fused(")
+    assert all(np.array_equal(maxout(text).tensor, want) for text, want in zip(texts, before))
+    with pytest.raises(RuntimeError):  # it only predicts
+        maxout.get_pipe("tok2vec").model.begin_update([maxout.make_doc("hi")])
+
+    mish = _blank_tok2vec("spacy.MishWindowEncoder.v2")
+    keep_weights_transposed(mish)
+    tree = mish.get_pipe("tok2vec").model
+    assert fuse_embeddings(mish) == [] and mish.get_pipe("tok2vec").model is tree
 
 
 def test_search_reads_placeholders_as_something_and_knows_a_message_of_nothing_else():

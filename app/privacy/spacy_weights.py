@@ -16,6 +16,26 @@ import numpy as np
 from thinc.api import NumpyOps
 
 
+# numpy's BLAS (OpenBLAS) multiplies through its small-matrix kernels while m·n·k ≤ 10^6, and past that
+# packs both matrices first, which for a message's few rows costs twice as much a row (measured, 288 × 288
+# weights: 12 rows 18.7 µs, 15 rows 41.7 µs, 20 rows 43.6 µs). Rows are independent: a product taken in
+# blocks under that size gives the same numbers.
+SMALL_PRODUCT = 1_000_000
+
+
+def product(x: np.ndarray, transposed: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Return x @ transposed, taken in blocks of rows small enough for BLAS's small-matrix kernels."""
+    k, n = transposed.shape
+    block = max(1, SMALL_PRODUCT // (k * n))
+    if x.shape[0] <= block:
+        return np.matmul(x, transposed, out=out)
+    if out is None:
+        out = np.empty((x.shape[0], n), dtype=np.result_type(x, transposed))
+    for start in range(0, x.shape[0], block):
+        np.matmul(x[start:start + block], transposed, out=out[start:start + block])
+    return out
+
+
 def _address(array: np.ndarray) -> int:
     return array.__array_interface__["data"][0]
 
@@ -38,7 +58,7 @@ class TransposedWeights(NumpyOps):
                 transposed = self._transposed.get(key)
                 if transposed is None:
                     transposed = self._transposed[key] = np.ascontiguousarray(y.T)
-                return np.matmul(x, transposed, out=out)
+                return product(x, transposed, out)
         return super().gemm(x, y, out=out, trans1=trans1, trans2=trans2)
 
 
