@@ -74,8 +74,9 @@ def use_offline_tldextract() -> None:
     Presidio's EmailRecognizer calls `tldextract.extract`, which goes through the module-level
     `TLD_EXTRACTOR`; by default that fetches the public-suffix list over HTTP and caches it on disk.
     """
-    tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(
-        suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+    extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+    extractor("example.com")  # reads the bundled list now, not in the first visitor's turn (~40 ms)
+    tldextract.tldextract.TLD_EXTRACTOR = extractor
 
 
 TAGGING_PIPES = ("tok2vec", "tagger")  # the small model's NER has its own embedding; the tagger shares this one
