@@ -23,7 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from thinc.api import Model
 
-from app.privacy.spacy_weights import product
+from app.privacy.spacy_weights import TransposedWeights, product
 
 # One message of each shape a probe needs: words, digits, punctuation, capitals, a lone token, spaces.
 PROBES = ("How do I reset my password?", "Jane Roe from Berlin called about order 88231 on Monday.",
@@ -168,5 +168,8 @@ def fuse_embeddings(nlp: Language) -> list[str]:
             pipe.model = replacement
         else:
             pipe.model.replace_node(tree, replacement)
+        if isinstance(tree.ops, TransposedWeights):  # the check above made copies only the old tree reads
+            tree.ops.forget([node.get_param(name) for node in tree.walk() for name in node.param_names
+                             if node.has_param(name)])
         changed.append(pipe.name)
     return changed

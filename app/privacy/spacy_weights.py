@@ -62,6 +62,13 @@ class TransposedWeights(NumpyOps):
         return super().gemm(x, y, out=out, trans1=trans1, trans2=trans2)
 
 
+    def forget(self, weights: list[np.ndarray]) -> None:
+        """Drop the kept copies of weights no layer multiplies by any more."""
+        gone = {_address(w) for w in weights}
+        self._weights = {address: w for address, w in self._weights.items() if address not in gone}
+        self._transposed = {key: t for key, t in self._transposed.items() if key[0] not in gone}
+
+
 def keep_weights_transposed(nlp) -> TransposedWeights:
     """Give every layer of nlp's trainable components one TransposedWeights over all their weights."""
     layers = [node for _, pipe in nlp.pipeline if hasattr(pipe, "model") for node in pipe.model.walk()]
