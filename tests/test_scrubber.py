@@ -249,6 +249,9 @@ def test_spacy_as_the_scrubber_runs_it_finds_what_spacy_as_shipped_finds(scrubbe
     assert fused["ner"].model.get_ref("tok2vec").name.startswith("fused(")
     layers = [node for _, pipe in nlp.pipeline if hasattr(pipe, "model") for node in pipe.model.walk()]
     assert all(isinstance(layer.ops, TransposedWeights) for layer in layers)
+    held = {layer.get_param(name).__array_interface__["data"][0] for layer in layers
+            for name in layer.param_names if layer.has_param(name)}
+    assert set(layers[0].ops._weights) <= held  # no copies kept for the trees the fused layers replaced
     shipped = spacy.load(DEFAULT_MODEL, exclude=list(UNUSED_PIPES))
     texts = list(NAME_SHAPES) + _natural_texts() + [
         "Jane Roe from Berlin called about order 88231 on Monday", "E12", "",
