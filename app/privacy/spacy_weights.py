@@ -18,13 +18,15 @@ from thinc.api import NumpyOps
 
 # numpy's BLAS (OpenBLAS) multiplies through its small-matrix kernels while m·n·k ≤ 10^6, and past that
 # packs both matrices first, which for a message's few rows costs twice as much a row (measured, 288 × 288
-# weights: 12 rows 18.7 µs, 15 rows 41.7 µs, 20 rows 43.6 µs). Rows are independent: a product taken in
-# blocks under that size gives the same numbers.
+# weights: 12 rows 18.7 µs, 15 rows 41.7 µs, 20 rows 43.6 µs). Taken in blocks, a row's numbers can differ
+# from the one-product result in the last bit (BLAS rounds by kernel); entities, tags and masked text do
+# not (compared on 9,619 texts, and by a test against spaCy as shipped).
 SMALL_PRODUCT = 1_000_000
 
 
 def product(x: np.ndarray, transposed: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Return x @ transposed, taken in blocks of rows small enough for BLAS's small-matrix kernels."""
+    """Return x @ transposed, in blocks of as many rows as BLAS's small-matrix kernels take (the kernels
+    are fastest on whole blocks: 13 rows as 12 + 1 cost 26 µs, as 7 + 6 35 µs, as one product 39 µs)."""
     k, n = transposed.shape
     block = max(1, SMALL_PRODUCT // (k * n))
     if x.shape[0] <= block:
@@ -60,7 +62,6 @@ class TransposedWeights(NumpyOps):
                     transposed = self._transposed[key] = np.ascontiguousarray(y.T)
                 return product(x, transposed, out)
         return super().gemm(x, y, out=out, trans1=trans1, trans2=trans2)
-
 
     def forget(self, weights: list[np.ndarray]) -> None:
         """Drop the kept copies of weights no layer multiplies by any more."""
