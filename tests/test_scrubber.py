@@ -263,6 +263,7 @@ def test_spacy_as_the_scrubber_runs_it_finds_what_spacy_as_shipped_finds(scrubbe
             [(e.start_char, e.end_char, e.label_) for e in theirs.ents], text
         assert [t.tag_ for t in ours] == [t.tag_ for t in theirs], text
         assert np.allclose(ours.tensor, theirs.tensor, atol=1e-4), text
+    assert layers[0].ops._transposed  # the layers not fused still multiply by kept transposes
     weight = next(w for w in layers[-1].ops._weights.values() if w.ndim == 2)
     x = np.random.default_rng(0).random((50, weight.shape[1]), dtype=np.float32)  # past one block
     plain = NumpyOps()

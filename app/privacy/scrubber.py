@@ -126,7 +126,7 @@ def _nlp_engine(spacy_model: str, ner_configuration: Mapping | None = None,
     for name in skip:
         if name in engine.nlp["en"].pipe_names:
             engine.nlp["en"].disable_pipe(name)
-    if ner_configuration:  # both: the same entities and tags, a third less CPU per message
+    if ner_configuration:  # each keeps the entities and tags and saves about a fifth of a scrub
         keep_weights_transposed(engine.nlp["en"])
         fuse_embeddings(engine.nlp["en"])
     return engine
