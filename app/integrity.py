@@ -25,10 +25,10 @@ def problems(path: Path, key: str, quick: bool = False) -> list[str]:
     cipher_integrity_check verifies every page's HMAC and names a bad page; SQLite's check (the
     full one, or quick_check at start-up) then verifies the b-trees the pages hold.
 
-    The write-ahead log is copied into the file first. cipher_integrity_check reads the file alone, and
-    a checkpoint sizes the file for the pages it copies before copying them: a server killed in between
-    leaves pages of zeros whose committed copies are in the log — sound, yet they failed the HMAC check
-    and `serve` refused to start. (Passive: with a server running it copies what no reader holds.)
+    The write-ahead log is copied into the file first. cipher_integrity_check reads the file alone, so a
+    page whose committed copy is still in the log (SQLite reads that one) was judged by a stale or
+    incomplete copy in the file, and a sound database could be refused at start-up after a crash.
+    (Passive: with a server running it copies what no reader holds.)
     """
     try:
         db = connect(path, key)

@@ -184,7 +184,9 @@ def test_sigkill_of_the_whole_server_loses_no_acknowledged_turn(instance, visito
                 process, base, seconds = start_server(instance, workers=1, log=log, settings=SETTINGS,
                                                       new_session=True)
             except click.ClickException as error:
-                pytest.fail(f"round {number}: {error.message}\n{log_path.read_text()[-3000:]}")
+                files = {p.name: p.stat().st_size for p in sorted(instance.glob("quietdesk.db*"))}
+                pytest.fail(f"round {number}: {error.message}\nfiles (bytes): {files}\n"
+                            f"{log_path.read_text()[-3000:]}")
         starts.append(seconds)
         try:
             if number == 0:

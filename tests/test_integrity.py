@@ -65,10 +65,10 @@ def test_health_reports_a_database_damaged_while_serving(app, client):
 
 
 def test_a_checkpoint_cut_short_by_a_crash_is_not_damage(app, tmp_path):
-    """A checkpoint first sizes the database file for the pages it will copy from the write-ahead log,
-    then copies them; a server killed in between leaves pages of zeros at the file's end whose committed
-    copies are still in the log. SQLCipher's page check reads the file alone and called that damage
-    (a SIGKILL test refused to start on it); the log is copied in first now, and real damage is still found."""
+    """Pages whose committed copies are still in the write-ahead log are sound (SQLite reads the log's copy),
+    whatever the file holds for them — here six pages of zeros at its end, as a crash mid-checkpoint can
+    leave. SQLCipher's page check reads the file alone and called them damage; the log is copied in first
+    now, and a damaged page the log does not cover is still found."""
     from app.integrity import problems
 
     fill(app)
