@@ -12,7 +12,7 @@ from app.chat.pipeline import Pipeline
 from app.db import connect
 from app.retrieval import index as index_store
 from app.retrieval.articles import parse_article
-from app.retrieval.context import Signals, TurnContext, leans_on_before
+from app.retrieval.context import Signals, TurnContext, leans_on_before, names_of
 from app.retrieval.live import LiveIndex
 from app.retrieval.markdown import Block, Span, parse, plain
 from app.retrieval.search import Hit, best_passage
@@ -79,6 +79,26 @@ def test_a_follow_up_is_read_with_the_question_it_follows(pipeline):
     assert alone.handoff_offered  # the example: on its own it means nothing
     answer = pipeline.answer("and how long is the link valid?", TurnContext(("I forgot my password",)))
     assert answer.article == "passwords" and "60 minutes" in answer.text
+
+
+PLACES = ["San Francisco Zoo", "San Francisco Museum of Modern Art", "San Francisco Ballet", "HOBSONS HOUSE",
+          "Rin's Thai Restaurant"]
+
+
+@pytest.mark.parametrize("text, named", [
+    ("all right, it's called the san francisco zoo", "San Francisco Zoo"),  # its own word is short
+    ("I'm looking for a guesthouse called Hobson's House", "HOBSONS HOUSE"),  # an apostrophe joins
+    ("is rins thai restaurant open late?", "Rin's Thai Restaurant"),
+    ("the museum of modern art please", "San Francisco Museum of Modern Art"),
+    ("we loved the zoo", None),  # one short word names nothing
+    ("anything in san francisco?", None),  # words three titles share name no one of them
+])
+def test_things_are_known_by_their_whole_title_or_their_own_words(embedder, text, named):
+    articles = [parse_article(f"place-{n}", f"---\ntitle: \"{title}\"\nurl: kb:{n}\n---\n## About\n{title}.\n")
+                for n, title in enumerate(PLACES)]
+    index = index_store.build(articles, embedder, 900)
+    found = names_of(index).find(text)
+    assert (None if found is None else PLACES[found]) == named
 
 
 def test_a_new_topic_wins_over_the_previous_one(pipeline):

@@ -28,6 +28,7 @@ from app.retrieval.search import Hit, Weights, article_scores
 _STOP = frozenset("a an and the of at in on by for to s n your my our you i me it is are do does how what "
                   "with from or this that there".split())
 _TOKEN = re.compile(r"[a-z0-9]+")
+_APOSTROPHE = re.compile(r"['\u2019]")
 _QUESTION = re.compile(r"(?i)(is|are|was|were|do|does|did|can|could|would|will|should|shall|may|has|have|had|"
                        r"what|what's|how|which|where|when|who|why|whose)\b")
 _POINTS_BACK = re.compile(r"(?i)\b(it|its|they|them|their|these|those)\b")
@@ -55,7 +56,8 @@ class Signals:
 
 
 def _tokens(text: str) -> list[str]:
-    return [t for t in _TOKEN.findall(text.lower()) if t not in _STOP]
+    """Lower-case words without stop words; an apostrophe joins ("Hobson's" and "HOBSONS" are one name)."""
+    return [t for t in _TOKEN.findall(_APOSTROPHE.sub("", text.lower())) if t not in _STOP]
 
 
 class Names:
@@ -69,8 +71,9 @@ class Names:
         for number, title in enumerate(titles):
             words = _tokens(title)
             core = tuple(t for t in words if t not in shared) or tuple(words)
-            if core and (len(core) > 1 or len(core[0]) >= 4):
-                keys += [(tuple(words), number)] + ([(core, number)] if core != tuple(words) else [])
+            for key in dict.fromkeys((tuple(words), core)):  # "san francisco zoo", and its own words
+                if key and (len(key) > 1 or len(key[0]) >= 4):  # one short word ("zoo") names nothing
+                    keys.append((key, number))
         # Each name as the words it must appear as, spaced, so a turn is read with one `in` per name.
         self._names = [(f" {' '.join(key)} ", len(key), number) for key, number in keys]
 
