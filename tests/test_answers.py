@@ -94,8 +94,8 @@ PLACES = ["San Francisco Zoo", "San Francisco Museum of Modern Art", "San Franci
     ("anything in san francisco?", None),  # words three titles share name no one of them
 ])
 def test_things_are_known_by_their_whole_title_or_their_own_words(embedder, text, named):
-    articles = [parse_article(f"place-{n}", f"---\ntitle: \"{title}\"\nurl: kb:{n}\n---\n## About\n{title}.\n")
-                for n, title in enumerate(PLACES)]
+    source = "---\ntitle: \"{title}\"\nurl: kb:{n}\n---\n## About\n{title}.\n"
+    articles = [parse_article(f"place-{n}", source.format(title=t, n=n)) for n, t in enumerate(PLACES)]
     index = index_store.build(articles, embedder, 900)
     found = names_of(index).find(text)
     assert (None if found is None else PLACES[found]) == named
