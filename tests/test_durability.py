@@ -14,7 +14,10 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
+import shutil
 import signal
+import struct
 import threading
 import time
 import urllib.error
@@ -143,6 +146,50 @@ def stored_turns(instance: Path) -> set[str]:
         db.close()
 
 
+PAGE_BYTES = 4096  # SQLCipher 4's default page size
+
+
+def keep_files_as_killed(instance: Path) -> None:
+    """Copy the database files as the last kill left them (a start's check changes them), so a refused
+    start can be explained (encrypted pages; removed with pytest's temporary folder)."""
+    kept = instance.parent / "as-killed"
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.mkdir()
+    for path in instance.glob("quietdesk.db*"):
+        shutil.copy2(path, kept / path.name)
+
+
+def where_the_page_is(instance: Path, refusal: str) -> str:
+    """Describe the page a refused start named, in the files as the kill left them and as they are now:
+    sizes, whether the page is past the end or all zeros, and which write-ahead-log frames hold it (a
+    frame's header is plain: page number, database size if it commits, the log generation's salts)."""
+    found = re.search(r"page (\d+)", refusal)
+    page = int(found.group(1)) if found else 0
+    lines = []
+    for folder in (instance.parent / "as-killed", instance):
+        db, wal = folder / "quietdesk.db", folder / "quietdesk.db-wal"
+        size = db.stat().st_size if db.exists() else 0
+        line = f"{folder.name}: db {size} bytes ({size / PAGE_BYTES:g} pages)"
+        if page and db.exists():
+            with db.open("rb") as handle:
+                handle.seek((page - 1) * PAGE_BYTES)
+                content = handle.read(PAGE_BYTES)
+            line += f"; page {page} " + ("past the end" if not content else
+                                         "all zeros" if not content.strip(b"\0") else "present")
+        if wal.exists() and wal.stat().st_size >= 32:
+            data = wal.read_bytes()
+            frames = []  # (frame number, page, database pages after it if it commits)
+            for number, at in enumerate(range(32, len(data) - 24 - PAGE_BYTES + 1, 24 + PAGE_BYTES), start=1):
+                if data[at + 8:at + 16] == data[16:24]:  # this generation's salts
+                    frames.append((number, *struct.unpack(">II", data[at:at + 8])))
+            commits = [(number, pages) for number, _, pages in frames if pages]
+            line += (f"; wal {len(data)} bytes, {len(frames)} frames of its generation, last commit "
+                     f"(frame, pages) {commits[-1] if commits else None}, "
+                     f"page {page} in frames {[n for n, p, _ in frames if p == page][-5:]}")
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def traffic(visitors: list[Visitor], base: str, label: str, end: Callable[[], object]) -> list[Writer]:
     """Run one writer per visitor; once ROUND_SECONDS have passed and as many turns as writers were
     acknowledged (the first turns of a fresh worker are slow), call end() — a signal — while they
@@ -179,13 +226,14 @@ def test_sigkill_of_the_whole_server_loses_no_acknowledged_turn(instance, visito
     per_round, starts = [], []
     for number in range(ROUNDS):
         log_path = instance.parent / f"server-{number}.log"  # scrubbed lines only; read if a start fails
+        keep_files_as_killed(instance)
         with log_path.open("ab") as log:
             try:
                 process, base, seconds = start_server(instance, workers=1, log=log, settings=SETTINGS,
                                                       new_session=True)
             except click.ClickException as error:
-                files = {p.name: p.stat().st_size for p in sorted(instance.glob("quietdesk.db*"))}
-                pytest.fail(f"round {number}: {error.message}\nfiles (bytes): {files}\n"
+                pytest.fail(f"round {number}: {error.message}\n"
+                            f"{where_the_page_is(instance, error.message + log_path.read_text())}"
                             f"{log_path.read_text()[-3000:]}")
         starts.append(seconds)
         try:
