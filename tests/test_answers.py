@@ -85,6 +85,13 @@ PLACES = ["San Francisco Zoo", "San Francisco Museum of Modern Art", "San Franci
           "Rin's Thai Restaurant"]
 
 
+@pytest.fixture(scope="module")
+def places(embedder):
+    source = "---\ntitle: \"{title}\"\nurl: kb:{n}\n---\n## About\n{title}.\n"
+    articles = [parse_article(f"place-{n}", source.format(title=t, n=n)) for n, t in enumerate(PLACES)]
+    return index_store.build(articles, embedder, 900)
+
+
 @pytest.mark.parametrize("text, named", [
     ("all right, it's called the san francisco zoo", "San Francisco Zoo"),  # its own word is short
     ("I'm looking for a guesthouse called Hobson's House", "HOBSONS HOUSE"),  # an apostrophe joins
@@ -93,11 +100,8 @@ PLACES = ["San Francisco Zoo", "San Francisco Museum of Modern Art", "San Franci
     ("we loved the zoo", None),  # one short word names nothing
     ("anything in san francisco?", None),  # words three titles share name no one of them
 ])
-def test_things_are_known_by_their_whole_title_or_their_own_words(embedder, text, named):
-    source = "---\ntitle: \"{title}\"\nurl: kb:{n}\n---\n## About\n{title}.\n"
-    articles = [parse_article(f"place-{n}", source.format(title=t, n=n)) for n, t in enumerate(PLACES)]
-    index = index_store.build(articles, embedder, 900)
-    found = names_of(index).find(text)
+def test_things_are_known_by_their_whole_title_or_their_own_words(places, text, named):
+    found = names_of(places).find(text)
     assert (None if found is None else PLACES[found]) == named
 
 
