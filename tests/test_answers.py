@@ -74,6 +74,35 @@ def test_a_long_section_gives_its_relevant_part_whole_steps_and_a_link(embedder)
     assert answer.sources[0].url == "https://help.example/kettle#descaling-step-by-step"
 
 
+INN = ("---\ntitle: Harbour Inn\nurl: https://stay.example/harbour-inn\n---\n"
+       "## Parking\nGuests can park in the garage beside the inn for 12 GBP a night.\n"
+       "## Guest review 1 (couples)\nWe loved our stay. The room was spacious, the bed was comfortable and "
+       "breakfast was generous.\n"
+       "## Guest review 2 (families)\nThe staff were kind to our children. We looked out over the harbour, and "
+       "the view at sunset was wonderful.\n"
+       "## Guest review 3 (business travelers)\nThe wifi was fast enough for video calls and the desk in my room "
+       "was good for working.\n"
+       "## Guest review 4 (solo travelers)\nA lovely bright room with a big window; it was quiet and very clean.\n")
+
+
+@pytest.fixture(scope="module")
+def inn(embedder):
+    return index_store.build([parse_article("harbour-inn", INN)], embedder, 900)
+
+
+@pytest.mark.parametrize("question, section", [
+    ("how is the view from the rooms?", "Guest review 2 (families)"),  # not the bright room's review
+    ("is the view nice from the rooms", "Guest review 2 (families)"),
+    ("is the wifi fast enough to work?", "Guest review 3 (business travelers)"),
+    ("Is the breakfast any good?", "Guest review 1 (couples)"),
+])
+def test_the_section_that_uses_the_questions_rarer_words_answers(inn, embedder, question, section):
+    """Look-alike passages (guest reviews): the one mentioning what is asked about ("view") wins
+    over one that is merely close in meaning ("a lovely bright room with a big window")."""
+    passage = best_passage(inn, embedder.encode([question])[0], "harbour-inn", question)
+    assert passage.chunk.heading == section
+
+
 def test_a_follow_up_is_read_with_the_question_it_follows(pipeline):
     alone = pipeline.answer("and how long is the link valid?")
     assert alone.handoff_offered  # the issue's example: on its own it means nothing
@@ -212,16 +241,18 @@ def _lines(name):
 
 
 def test_regression_set_passage_accuracy_holds(pipeline):
-    """60 customer-worded questions; 0.717 of passages right (0.833 of articles) when written; floor 0.68."""
+    """60 customer-worded questions; 0.717 of passages right (0.833 of articles) when written, 0.767 since
+    sections weigh the question's rarer words; floor 0.72."""
     questions = _lines("regression_questions.jsonl")
     assert len(questions) >= 60
     right = [(a.article, a.section) == (q["article"], q["section"])
              for q in questions for a in [pipeline.answer(q["query"])]]
-    assert sum(right) / len(right) >= 0.68
+    assert sum(right) / len(right) >= 0.72
 
 
 def test_regression_follow_ups_passage_accuracy_holds(pipeline):
-    """22 two-turn follow-ups (two switch topic): 0.82 of passages right with context, 0.41 without; floor 0.77."""
+    """22 two-turn follow-ups (two switch topic): 0.82 of passages right with context (0.91 since sections
+    weigh the question's rarer words), 0.41 without; floor 0.85."""
     follow_ups = _lines("regression_follow_ups.jsonl")
     assert len(follow_ups) >= 20
     right = []
@@ -230,7 +261,7 @@ def test_regression_follow_ups_passage_accuracy_holds(pipeline):
         context = TurnContext(tuple(turn["previous"]), before.sources[0].url if before.sources else "")
         answer = pipeline.answer(turn["query"], context)
         right.append((answer.article, answer.section) == (turn["article"], turn["section"]))
-    assert sum(right) / len(right) >= 0.77
+    assert sum(right) / len(right) >= 0.85
 
 
 def test_blocks_are_frozen_dataclasses():
