@@ -131,12 +131,16 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(index_cli)
     phone_region(app.config["PHONE_REGION"])  # a bad region stops start-up in every process
     model_files.precision(app.config)  # so does a bad precision
+    unused_cost = app.config["UNUSED_WORDS_COST"]
+    if not 0.0 <= unused_cost <= 1.0:
+        raise ConfigError(f"QUIETDESK_UNUSED_WORDS_COST must be between 0 and 1, not {unused_cost}")
     if app.config.get("LAZY"):
         return
     from threadpoolctl import threadpool_limits
 
     from app.chat.answer_cache import AnswerCache
     from app.chat.pipeline import Pipeline  # here, not above: a LAZY process (the server's master) loads no NLP
+    from app.retrieval.search import Weights
 
     scrubber = app.config.get("SCRUBBER")
     follow = None  # an injected (test) scrubber keeps the vocabulary its owner gave it
@@ -151,6 +155,7 @@ def init_app(app: Flask) -> None:
                                                                          index_root(app), on_switch=follow)
     app.extensions["embedder"] = embedder
     app.extensions["pipeline"] = Pipeline(scrubber, embedder, indexes, app.config["ANSWER_THRESHOLD"],
+                                          weights=Weights(unused=unused_cost),
                                           cache=AnswerCache(app.config["ANSWER_CACHE"]))
     # One query's vector arithmetic is small: BLAS threads of its own only spin (measured: two extra
     # threads burning as much CPU as the turn itself on a 1,400-entry index). Workers are the parallelism.

@@ -158,7 +158,7 @@ def _dialogue_engines(index, embedder, scrub=None) -> dict:
     from app.chat.pipeline import Pipeline
     from app.retrieval.context import Signals, TurnContext
     from app.retrieval.live import LiveIndex
-    from app.retrieval.search import DENSE_ONLY
+    from app.retrieval.search import DENSE_ONLY, Weights
 
     scrubbed = lru_cache(maxsize=None)(scrub) if scrub else (lambda text: text)  # each distinct text once
 
@@ -174,7 +174,8 @@ def _dialogue_engines(index, embedder, scrub=None) -> dict:
                "ours without names from context": engine(signals=Signals(names=False)),
                "ours without follow-up joining": engine(signals=Signals(follow_up=False)),
                "ours, statements joined too": engine(signals=Signals(standalone=False)),
-               "ours with context, dense-only": engine(weights=DENSE_ONLY)}
+               "ours with context, dense-only": engine(weights=DENSE_ONLY),
+               "ours with the unused-words cost 0.2": engine(weights=Weights(unused=0.2))}
     if scrub:
         engines["ours, without scrubbing"] = engine(raw=True)
     return engines

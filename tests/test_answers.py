@@ -15,7 +15,7 @@ from app.retrieval.articles import parse_article
 from app.retrieval.context import Signals, TurnContext, leans_on_before, names_of
 from app.retrieval.live import LiveIndex
 from app.retrieval.markdown import Block, Span, parse, plain
-from app.retrieval.search import Hit, best_passage
+from app.retrieval.search import Hit, Weights, best_passage
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -101,6 +101,24 @@ def test_the_section_that_uses_the_questions_rarer_words_answers(inn, embedder, 
     over one that is merely close in meaning ("a lovely bright room with a big window")."""
     passage = best_passage(inn, embedder.encode([question])[0], "harbour-inn", question)
     assert passage.chunk.heading == section
+
+
+@pytest.fixture(scope="module")
+def strict(embedder, kb_index):
+    """The pipeline with the unused-words cost an operator can turn on (QUIETDESK_UNUSED_WORDS_COST)."""
+    return Pipeline(None, embedder, LiveIndex(kb_index), 0.45, weights=Weights(unused=0.2))
+
+
+@pytest.mark.parametrize("question", ["can the lamp play music", "what colours does the lamp come in"])
+def test_with_the_unused_words_cost_what_no_article_mentions_is_not_answered(pipeline, strict, question):
+    assert not pipeline.answer(question).handoff_offered  # by default: a near article's steps (pairing)
+    assert strict.answer(question).handoff_offered  # "music", "colours" are in no article: a human is offered
+
+
+@pytest.mark.parametrize("question", ["how do I reset my password", "my parcel arrived damaged"])
+def test_the_unused_words_cost_leaves_questions_in_the_articles_words_alone(pipeline, strict, question):
+    default, costed = pipeline.answer(question), strict.answer(question)
+    assert (costed.confidence, costed.section) == (default.confidence, default.section)
 
 
 def test_a_follow_up_is_read_with_the_question_it_follows(pipeline):

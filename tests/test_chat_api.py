@@ -158,6 +158,13 @@ def test_wildcard_cors_origin_is_refused(instance):
         create_app({"INSTANCE": str(instance), "LAZY": True, "CORS_ORIGINS": "*"})
 
 
+@pytest.mark.parametrize("cost", [-0.1, 1.5])
+def test_an_unused_words_cost_outside_0_to_1_is_refused(instance, cost):
+    from app.config import ConfigError
+    with pytest.raises(ConfigError, match="UNUSED_WORDS_COST"):
+        create_app({"INSTANCE": str(instance), "LAZY": True, "UNUSED_WORDS_COST": cost})
+
+
 def test_widget_script_and_demo_page_are_served(client):
     with client.get("/widget.js") as script:
         assert script.status_code == 200 and "javascript" in script.content_type

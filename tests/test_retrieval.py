@@ -194,3 +194,9 @@ def test_a_text_gets_the_same_vector_alone_or_encoded_with_others(embedder):
 ])
 def test_texts_run_together_only_with_texts_of_like_length(lengths, groups):
     assert like_lengths(lengths) == groups
+
+
+def test_question_words_leave_out_chat_filler_and_meet_their_stems():
+    from app.retrieval.words import asked, stems
+    assert asked("Hi! Could you tell me if they have parking, please?") == {"park"}
+    assert asked("Are the rooms cleaned daily?") <= stems("Housekeeping cleans every room daily.")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.retrieval.index import Index
-from app.retrieval.search import Hit, Weights, article_scores
+from app.retrieval.search import Hit, Weights, article_scores, confidence as search_confidence
 
 _STOP = frozenset("a an and the of at in on by for to s n your my our you i me it is are do does how what "
                   "with from or this that there".split())
@@ -167,4 +167,5 @@ def read_turn(index: Index, texts: list[str], vectors: np.ndarray, context: Turn
     confidence, ranking, _ = decide(index, alone, joint, texts[0], context, signals)
     number = int(np.argmax(ranking))
     first = index.chunks[index.first_rows[number]]
-    return Hit(first.article, first.title, first.url, float(confidence[number]))
+    return Hit(first.article, first.title, first.url,
+               search_confidence(index, number, float(confidence[number]), texts[0], weights))

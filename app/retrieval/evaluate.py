@@ -27,6 +27,7 @@ from app.retrieval import index as index_store
 from app.retrieval.articles import load_articles
 from app.retrieval.embedder import Embedder
 from app.retrieval.search import DENSE_ONLY, LEXICAL_ONLY, Weights, article_scores, top_hits
+from app.retrieval.search import confidence as search_confidence
 
 CONFIGS: dict[str, tuple[Weights, str]] = {
     "ours": (Weights(), "score"),
@@ -36,6 +37,7 @@ CONFIGS: dict[str, tuple[Weights, str]] = {
     "ours without lexical": (Weights(lexical=0.0), "score"),
     "ours without aggregation (top 1)": (Weights(top=1), "score"),
     "ours, margin as confidence": (Weights(), "margin"),
+    "ours with the unused-words cost 0.2": (Weights(unused=0.2), "score"),
 }
 
 
@@ -146,7 +148,8 @@ def run_queries(index: index_store.Index, vectors: np.ndarray, queries: list[Que
         if not hits:
             sure, answered = 0.0, None
         elif confidence == "score":  # the chat pipeline's own decision
-            sure = hits[0].score
+            sure = search_confidence(index, int(np.argmax(scores)), hits[0].score, query.text, weights)
+            hits[0] = dataclasses.replace(hits[0], score=sure)
             answered = None if compose(hits, None, threshold).handoff_offered else hits[0].url
         else:  # ablation: best minus second-best
             sure = hits[0].score - (hits[1].score if len(hits) > 1 else 0.0)
