@@ -43,13 +43,13 @@ def eval_retrieval(kb: Path, queries: Path, dev: Path | None, threshold: float |
     """Score our engine, a dense-only and a BM25-only baseline, and one ablation per mechanism."""
     from app.engines import load_embedder
     from app.retrieval.embedder import ModelError
-    from app.retrieval.evaluate import EvalDataError, check_files, evaluate, format_table
+    from app.retrieval.evaluate import EvalDataError, check_files, engine_configs, evaluate, format_table
 
     settings = _settings()
     try:
         check_files(kb, queries, dev)
         embedder = load_embedder(settings)
-        results = evaluate(kb, queries, dev, embedder, fixed=threshold,
+        results = evaluate(kb, queries, dev, embedder, engine_configs(settings["UNUSED_WORDS_COST"]), threshold,
                            scrub=_product_scrubber(settings, kb, as_searched=True) if scrub else None)
     except (EvalDataError, ModelError) as error:
         raise click.ClickException(str(error)) from None
@@ -149,10 +149,10 @@ class _Remembering:
         return np.stack([self._known[t] for t in texts]) if texts else self._embedder.encode([])
 
 
-def _dialogue_engines(index, embedder, scrub=None) -> dict:
-    """The rows of `eval dialogue`: each is the chat pipeline's own answer code, configured. With `scrub`
-    (text → scrubbed text) each turn and its context are scrubbed first, as the server does, and a last
-    row answers the raw text."""
+def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0) -> dict:
+    """The rows of `eval dialogue`: each is the chat pipeline's own answer code, configured as the server
+    runs it (`unused`: QUIETDESK_UNUSED_WORDS_COST). With `scrub` (text → scrubbed text) each turn and its
+    context are scrubbed first, as the server does, and a last row answers the raw text."""
     from functools import lru_cache
 
     from app.chat.pipeline import Pipeline
@@ -162,8 +162,10 @@ def _dialogue_engines(index, embedder, scrub=None) -> dict:
 
     scrubbed = lru_cache(maxsize=None)(scrub) if scrub else (lambda text: text)  # each distinct text once
 
-    def engine(with_context: bool = True, raw: bool = False, **options):
-        pipeline = Pipeline(None, embedder, LiveIndex(index), 0.0, **options)
+    ours = Weights(unused=unused)
+
+    def engine(with_context: bool = True, raw: bool = False, weights: Weights = ours, **options):
+        pipeline = Pipeline(None, embedder, LiveIndex(index), 0.0, weights=weights, **options)
         clean = (lambda text: text) if raw else scrubbed
         if not with_context:
             return lambda text, context: pipeline.answer(clean(text))
@@ -175,7 +177,8 @@ def _dialogue_engines(index, embedder, scrub=None) -> dict:
                "ours without follow-up joining": engine(signals=Signals(follow_up=False)),
                "ours, statements joined too": engine(signals=Signals(standalone=False)),
                "ours with context, dense-only": engine(weights=DENSE_ONLY),
-               "ours with the unused-words cost 0.2": engine(weights=Weights(unused=0.2))}
+               "ours without the unused-words cost" if unused else "ours with the unused-words cost 0.2":
+                   engine(weights=Weights(unused=0.0 if unused else 0.2))}
     if scrub:
         engines["ours, without scrubbing"] = engine(raw=True)
     return engines
@@ -210,7 +213,8 @@ def eval_dialogue(kb: Path, queries: Path, dev: Path | None, threshold: float | 
         index = build_index(kb, embedder, settings["CHUNK_CHARS"]).prepare()
         turns, dev_turns = load_turns(queries), load_turns(dev) if dev else []
         embedder.encode([t.text for t in turns + dev_turns])  # batch-encoded once, as eval retrieval does
-        engines = _dialogue_engines(index, embedder, _product_scrubber(settings, kb) if scrub else None)
+        engines = _dialogue_engines(index, embedder, _product_scrubber(settings, kb) if scrub else None,
+                                    settings["UNUSED_WORDS_COST"])
         results = evaluate_dialogues(turns, dev_turns, engines, threshold)
     except (EvalDataError, ModelError) as error:
         raise click.ClickException(str(error)) from None

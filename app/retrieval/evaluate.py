@@ -29,16 +29,22 @@ from app.retrieval.embedder import Embedder
 from app.retrieval.search import DENSE_ONLY, LEXICAL_ONLY, Weights, article_scores, top_hits
 from app.retrieval.search import confidence as search_confidence
 
-CONFIGS: dict[str, tuple[Weights, str]] = {
-    "ours": (Weights(), "score"),
-    "dense-only baseline": (DENSE_ONLY, "score"),
-    "lexical-only baseline (BM25)": (LEXICAL_ONLY, "score"),
-    "ours without classifier": (Weights(classifier=0.0), "score"),
-    "ours without lexical": (Weights(lexical=0.0), "score"),
-    "ours without aggregation (top 1)": (Weights(top=1), "score"),
-    "ours, margin as confidence": (Weights(), "margin"),
-    "ours with the unused-words cost 0.2": (Weights(unused=0.2), "score"),
-}
+def engine_configs(unused: float = 0.0) -> dict[str, tuple[Weights, str]]:
+    """The rows: ours as the server runs it (`unused`: QUIETDESK_UNUSED_WORDS_COST), the baselines, one
+    ablation per mechanism, and ours with the unused-words cost switched (0.2 when off, off when on)."""
+    ours = Weights(unused=unused)
+    switched = (("ours without the unused-words cost", dataclasses.replace(ours, unused=0.0)) if unused else
+                ("ours with the unused-words cost 0.2", dataclasses.replace(ours, unused=0.2)))
+    return {
+        "ours": (ours, "score"),
+        "dense-only baseline": (DENSE_ONLY, "score"),
+        "lexical-only baseline (BM25)": (LEXICAL_ONLY, "score"),
+        "ours without classifier": (dataclasses.replace(ours, classifier=0.0), "score"),
+        "ours without lexical": (dataclasses.replace(ours, lexical=0.0), "score"),
+        "ours without aggregation (top 1)": (dataclasses.replace(ours, top=1), "score"),
+        "ours, margin as confidence": (ours, "margin"),
+        switched[0]: (switched[1], "score"),
+    }
 
 
 class EvalDataError(ValueError):
@@ -191,7 +197,7 @@ def score(name: str, outcomes: list[Outcome], queries: list[Query], seconds: flo
 
 
 def evaluate(kb: Path, queries_path: Path, dev_path: Path | None, embedder: Embedder,
-             configs: dict[str, tuple[Weights, str]] = CONFIGS, fixed: float | None = None,
+             configs: dict[str, tuple[Weights, str]] | None = None, fixed: float | None = None,
              scrub: Callable[[str], str] | None = None) -> list[Scores]:
     """Score every configuration on the queries, each with its threshold fitted on dev (if given);
     with `fixed`, add a row for our engine at that threshold (the product's, untuned for this data).
@@ -200,6 +206,7 @@ def evaluate(kb: Path, queries_path: Path, dev_path: Path | None, embedder: Embe
     first, as a visitor's message is, and a last row scores our engine on the raw text: what scrubbing
     costs."""
     check_files(kb, queries_path, dev_path)
+    configs = configs or engine_configs()
     index = build_index(kb, embedder)
     queries, dev = load_queries(queries_path), load_queries(dev_path) if dev_path else []
     if scrub is None:
