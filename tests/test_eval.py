@@ -12,7 +12,7 @@ from app.chat.pipeline import Pipeline
 from app.evaluation import eval_cli
 from app.retrieval import index as index_store
 from app.retrieval.articles import load_articles
-from app.retrieval.evaluate import evaluate
+from app.retrieval.evaluate import engine_configs, evaluate
 from app.retrieval.live import LiveIndex
 from tests.conftest import KNOWLEDGE, ROOT
 
@@ -146,3 +146,11 @@ def test_queries_are_scrubbed_first_and_the_raw_row_shows_what_scrubbing_costs(e
     assert abs(scrubbed["ours"].accuracy - plain["ours"].accuracy) <= 0.05
     eaten = {r.name: r for r in evaluate(KB, QUERIES, DEV, embedder, scrub=lambda t: "<PERSON_1>")}
     assert eaten["ours"].accuracy < eaten["ours, without scrubbing"].accuracy == plain["ours"].accuracy
+
+
+def test_eval_scores_ours_as_the_server_is_configured_and_switches_the_unused_words_cost():
+    off, on = engine_configs(0.0), engine_configs(0.2)
+    assert off["ours"][0].unused == 0.0 and off["ours with the unused-words cost 0.2"][0].unused == 0.2
+    assert on["ours"][0].unused == 0.2 and on["ours without the unused-words cost"][0].unused == 0.0
+    assert on["ours without classifier"][0].unused == 0.2  # each ablation is of ours as configured
+    assert on["dense-only baseline"][0].unused == 0.0
