@@ -49,7 +49,8 @@ def eval_retrieval(kb: Path, queries: Path, dev: Path | None, threshold: float |
     try:
         check_files(kb, queries, dev)
         embedder = load_embedder(settings)
-        results = evaluate(kb, queries, dev, embedder, engine_configs(settings["UNUSED_WORDS_COST"]), threshold,
+        rows = engine_configs(settings["UNUSED_WORDS_COST"])  # ours as the server runs it
+        results = evaluate(kb, queries, dev, embedder, rows, threshold,
                            scrub=_product_scrubber(settings, kb, as_searched=True) if scrub else None)
     except (EvalDataError, ModelError) as error:
         raise click.ClickException(str(error)) from None

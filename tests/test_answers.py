@@ -78,11 +78,12 @@ INN = ("---\ntitle: Harbour Inn\nurl: https://stay.example/harbour-inn\n---\n"
        "## Parking\nGuests can park in the garage beside the inn for 12 GBP a night.\n"
        "## Guest review 1 (couples)\nWe loved our stay. The room was spacious, the bed was comfortable and "
        "breakfast was generous.\n"
-       "## Guest review 2 (families)\nThe staff were kind to our children. We looked out over the harbour, and "
-       "the view at sunset was wonderful.\n"
-       "## Guest review 3 (business travelers)\nThe wifi was fast enough for video calls and the desk in my room "
-       "was good for working.\n"
-       "## Guest review 4 (solo travelers)\nA lovely bright room with a big window; it was quiet and very clean.\n")
+       "## Guest review 2 (families)\nThe staff were kind to our children. We looked out over the "
+       "harbour, and the view at sunset was wonderful.\n"
+       "## Guest review 3 (business travelers)\nThe wifi was fast enough for video calls and the desk in "
+       "my room was good for working.\n"
+       "## Guest review 4 (solo travelers)\nA lovely bright room with a big window; it was quiet and very "
+       "clean.\n")
 
 
 @pytest.fixture(scope="module")
