@@ -29,6 +29,7 @@ from app.retrieval.embedder import Embedder
 from app.retrieval.search import DENSE_ONLY, LEXICAL_ONLY, Weights, article_scores, top_hits
 from app.retrieval.search import confidence as search_confidence
 
+
 def engine_configs(unused: float = 0.0) -> dict[str, tuple[Weights, str]]:
     """The rows: ours as the server runs it (`unused`: QUIETDESK_UNUSED_WORDS_COST), the baselines, one
     ablation per mechanism, and ours with the unused-words cost switched (0.2 when off, off when on)."""

@@ -1,4 +1,4 @@
-"""Content words of a text, crudely stemmed: what the lexical checks compare.
+"""Content words of a text, stemmed: what the lexical checks compare.
 
 Dense vectors judge meaning; these words judge whether an article or a section *uses* what the question
 asks about — "phone number", "bitcoin", "view" — which a paraphrase-friendly vector blurs.
@@ -6,6 +6,7 @@ asks about — "phone number", "bitcoin", "view" — which a paraphrase-friendly
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import snowballstemmer
@@ -19,14 +20,14 @@ FILLER = frozenset("hi hello hey please pls plz thanks thank thx help tell know 
                    "he she him her his we us they them their its "
                    "here any some if so then than as t s don didn doesn isn won".split())
 _WORD = re.compile(r"[a-z0-9]+")
-
-
 _STEMMER = snowballstemmer.stemmer("english")
+_STEMMING = threading.Lock()  # a stemmer keeps its word in itself: one at a time across request threads
 
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
+    with _STEMMING:
+        return _STEMMER.stemWord(word)
 
 
 def stems(text: str) -> set[str]:
