@@ -158,6 +158,7 @@ def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0) -> dict:
 
     from app.chat.pipeline import Pipeline
     from app.retrieval.context import Signals, TurnContext
+    from app.retrieval.evaluate import unused_words_switched
     from app.retrieval.live import LiveIndex
     from app.retrieval.search import DENSE_ONLY, Weights
 
@@ -177,9 +178,9 @@ def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0) -> dict:
                "ours without names from context": engine(signals=Signals(names=False)),
                "ours without follow-up joining": engine(signals=Signals(follow_up=False)),
                "ours, statements joined too": engine(signals=Signals(standalone=False)),
-               "ours with context, dense-only": engine(weights=DENSE_ONLY),
-               "ours without the unused-words cost" if unused else "ours with the unused-words cost 0.2":
-                   engine(weights=Weights(unused=0.0 if unused else 0.2))}
+               "ours with context, dense-only": engine(weights=DENSE_ONLY)}
+    switched, weights = unused_words_switched(ours)
+    engines[switched] = engine(weights=weights)
     if scrub:
         engines["ours, without scrubbing"] = engine(raw=True)
     return engines

@@ -34,8 +34,7 @@ def engine_configs(unused: float = 0.0) -> dict[str, tuple[Weights, str]]:
     """The rows: ours as the server runs it (`unused`: QUIETDESK_UNUSED_WORDS_COST), the baselines, one
     ablation per mechanism, and ours with the unused-words cost switched (0.2 when off, off when on)."""
     ours = Weights(unused=unused)
-    switched = (("ours without the unused-words cost", dataclasses.replace(ours, unused=0.0)) if unused else
-                ("ours with the unused-words cost 0.2", dataclasses.replace(ours, unused=0.2)))
+    switched = unused_words_switched(ours)
     return {
         "ours": (ours, "score"),
         "dense-only baseline": (DENSE_ONLY, "score"),
@@ -46,6 +45,13 @@ def engine_configs(unused: float = 0.0) -> dict[str, tuple[Weights, str]]:
         "ours, margin as confidence": (ours, "margin"),
         switched[0]: (switched[1], "score"),
     }
+
+
+def unused_words_switched(ours: Weights) -> tuple[str, Weights]:
+    """The row that switches the unused-words cost of ours: on at 0.2 when it is off, off when it is on."""
+    if ours.unused:
+        return "ours without the unused-words cost", dataclasses.replace(ours, unused=0.0)
+    return "ours with the unused-words cost 0.2", dataclasses.replace(ours, unused=0.2)
 
 
 class EvalDataError(ValueError):

@@ -132,8 +132,10 @@ def confidence(index: Index, number: int, score: float, text: str, weights: Weig
     article's words do not cover (4 of the sample regression set's 60 questions) and costs DSTC11 and
     DSTC10; README, *Answer quality*.
     """
+    if not weights.unused:  # off (the default): nothing to compute on the turn's path
+        return score
     words = asked_words(text)
-    if not words or not weights.unused:
+    if not words:
         return score
     return score - weights.unused * len(words - index.article_words[number]) / len(words)
 

@@ -30,11 +30,14 @@ def _stem(word: str) -> str:
         return _STEMMER.stemWord(word)
 
 
-def stems(text: str) -> set[str]:
+def stems(text: str, leave_out: frozenset[str] = STOP) -> set[str]:
     """Content words, stemmed (Snowball English: "parking" and "park", "statuses" and "status" meet)."""
-    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in STOP}
+    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in leave_out}
+
+
+_NOT_ASKED = STOP | FILLER
 
 
 def asked(text: str) -> set[str]:
     """The words a question asks about: its stems without chat filler."""
-    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in STOP and w not in FILLER}
+    return stems(text, _NOT_ASKED)
