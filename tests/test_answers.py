@@ -104,6 +104,37 @@ def test_the_section_that_uses_the_questions_rarer_words_answers(inn, embedder, 
     assert passage.chunk.heading == section
 
 
+LODGE = ("---\ntitle: Millbrook Lodge\nurl: https://stay.example/millbrook-lodge\n---\n"
+         "## Parking\nThere is free parking for guests behind the lodge.\n"
+         "## Pets\nDogs are welcome in the ground-floor rooms for 10 GBP a night.\n")
+
+
+@pytest.fixture(scope="module")
+def stays(embedder):
+    """Two places to stay, each known by its name; neither article gives an address or a phone number."""
+    articles = [parse_article("harbour-inn", INN), parse_article("millbrook-lodge", LODGE)]
+    return LiveIndex(index_store.build(articles, embedder, 900))
+
+
+@pytest.mark.parametrize("previous, question, answered", [
+    ((), "Does the Harbour Inn have parking?", "Parking"),
+    ((), "What is the phone number of the Harbour Inn?", None),
+    ((), "I'm looking for a place called Millbrook Lodge.", None),
+    (("Tell me about the Harbour Inn",), "is the view nice from the rooms?", "Guest review 2 (families)"),
+    (("Tell me about the Harbour Inn",), "What's their address?", None),
+    (("I need a room at Millbrook Lodge",), "Can I bring my dog?", "Pets"),
+    (("I need a room at Millbrook Lodge",), "could you book it for three nights?", None),
+])
+def test_a_named_place_answers_only_what_its_article_says(stays, embedder, previous, question, answered):
+    """The name picks the article; whether it answers is how close the question, without the name, comes
+    to one of its sentences. Scored by the name, every one of these was answered (0.6-0.8)."""
+    answer = Pipeline(None, embedder, stays, 0.45).answer(question, TurnContext(previous))
+    by_name = Pipeline(None, embedder, stays, 0.45, signals=Signals(sentence=False)).answer(
+        question, TurnContext(previous))
+    assert (None if answer.handoff_offered else answer.section) == answered, answer.confidence
+    assert not by_name.handoff_offered, by_name.confidence
+
+
 @pytest.fixture(scope="module")
 def strict(embedder, kb_index):
     """The pipeline with the unused-words cost an operator can turn on (QUIETDESK_UNUSED_WORDS_COST)."""
