@@ -174,7 +174,7 @@ def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0) -> dict:
         return lambda text, context: pipeline.answer(clean(text), TurnContext(tuple(clean(c) for c in context)))
 
     engines = {"ours": engine(), "ours on the turn alone": engine(False),
-               "dense-only baseline": engine(False, weights=DENSE_ONLY),
+               "dense-only baseline": engine(False, weights=DENSE_ONLY, signals=Signals(names=False)),
                "ours without names from context": engine(signals=Signals(names=False)),
                "ours without follow-up joining": engine(signals=Signals(follow_up=False)),
                "ours, statements joined too": engine(signals=Signals(standalone=False)),
