@@ -184,6 +184,17 @@ def test_things_are_known_by_their_whole_title_or_their_own_words(places, text, 
     assert (None if found is None else PLACES[found]) == named
 
 
+def test_a_word_many_articles_use_is_no_name_on_its_own(embedder):
+    source = "---\ntitle: \"{title}\"\nurl: kb:{n}\n---\n## {heading}\n{text}\n"
+    hotels = [("Hotel %d" % n, "Check-in", "Check-in time is from 3 pm.") for n in range(10)]
+    thai = [(t, "Food", "Curries and noodles.") for t in ("Thai Time", "Thai Garden", "Thai Orchid")]
+    articles = [parse_article(f"a-{n}", source.format(title=t, heading=h, text=x, n=n))
+                for n, (t, h, x) in enumerate(hotels + thai)]
+    names = names_of(index_store.build(articles, embedder, 900))
+    assert names.find("what is the check-in time?") is None  # "time" is every hotel's word
+    assert names.find("does thai time deliver?") == 10 and names.find("is the orchid open late") == 12
+
+
 def test_a_new_topic_wins_over_the_previous_one(pipeline):
     context = TurnContext(("I forgot my password",), "https://help.lumenlamps.example/articles/reset-password")
     answer = pipeline.answer("how much does express shipping cost?", context)

@@ -43,6 +43,7 @@ NAME_BONUS = 0.30  # a named thing outranks a look-alike of another entity (iden
 ARTICLE_BONUS = 0.08  # the last answer's article wins near-ties only
 FOLLOW_UP_COST = 0.05  # the joint reading must beat the turn's own by this much to be taken
 MAX_PREVIOUS = 6  # earlier messages looked at for names, most recent first
+EVERYDAY_ARTICLES = 10  # a word the text of this many articles uses names none of them on its own
 SENTENCE_OFFSET = 0.08  # a sentence's cosine on the article scores' scale (best F1 at 0.45, DSTC11 dev)
 
 
@@ -75,12 +76,14 @@ class Names:
         titles = [index.chunks[row].title for row in index.first_rows]
         common = Counter(t for title in titles for t in set(_tokens(title)))
         shared = {t for t, n in common.items() if n >= 3}  # "hotel", "house", "guest" name no one thing
+        everyday = _everyday_words(index)
         keys: list[tuple[tuple[str, ...], int]] = []
         for number, title in enumerate(titles):
             words = _tokens(title)
             core = tuple(t for t in words if t not in shared) or tuple(words)
             for key in dict.fromkeys((tuple(words), core)):  # "san francisco zoo", and its own words
-                if key and (len(key) > 1 or len(key[0]) >= 4):  # one short word ("zoo") names nothing
+                # One short word ("zoo") names nothing, nor one that many articles use ("time" of Thai Time)
+                if key and (len(key) > 1 or (len(key[0]) >= 4 and key[0] not in everyday)):
                     keys.append((key, number))
         # Each name as the words it must appear as, spaced, so a turn is read with one `in` per name.
         self._names = [(f" {' '.join(key)} ", len(key), number, key) for key, number in keys]
@@ -106,6 +109,15 @@ class Names:
             return None
         _, number, key = max(found)
         return number, frozenset(key)
+
+
+def _everyday_words(index: Index) -> set[str]:
+    """Words the text of many articles uses: as a name on its own, one of these would name a thing in
+    every other message ("what is the check-in time?" named Thai Time Restaurant on DSTC10)."""
+    used: Counter[str] = Counter()
+    for article in index.article_ids:
+        used.update({t for row in index.rows_of(article) for t in _tokens(index.chunks[row].text)})
+    return {t for t, n in used.items() if n >= EVERYDAY_ARTICLES}
 
 
 _NAMES: weakref.WeakKeyDictionary[Index, Names] = weakref.WeakKeyDictionary()
