@@ -106,7 +106,9 @@ def test_the_section_that_uses_the_questions_rarer_words_answers(inn, embedder, 
 
 LODGE = ("---\ntitle: Millbrook Lodge\nurl: https://stay.example/millbrook-lodge\n---\n"
          "## Parking\nThere is free parking for guests behind the lodge.\n"
-         "## Pets\nDogs are welcome in the ground-floor rooms for 10 GBP a night.\n")
+         "## Pets\nDogs are welcome in the ground-floor rooms for 10 GBP a night.\n"
+         "## Dining\nMillbrook Lodge does not serve halal food.\n"
+         "## Portions\nGuests say the plates are generous and nobody leaves hungry.\n")
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +126,8 @@ def stays(embedder):
     (("Tell me about the Harbour Inn",), "What's their address?", None),
     (("I need a room at Millbrook Lodge",), "Can I bring my dog?", "Pets"),
     (("I need a room at Millbrook Lodge",), "could you book it for three nights?", None),
+    # The section too is chosen without the name: with it, the sentence repeating the name won (Dining).
+    ((), "Does Millbrook Lodge serve generous portions of food?", "Portions"),
 ])
 def test_a_named_place_answers_only_what_its_article_says(stays, embedder, previous, question, answered):
     """The name picks the article; whether it answers is how close the question, without the name, comes

@@ -21,7 +21,7 @@ from app.db import get_db, transaction
 from app.privacy import consent, subjects
 from app.privacy.placeholders import Placeholders, for_search, question_to_search
 from app.privacy.scrubber import Scrubber
-from app.retrieval.context import Signals, TurnContext, read_turn, texts_to_encode
+from app.retrieval.context import Signals, TurnContext, question_reading, read_turn, texts_to_encode
 from app.retrieval.embedder import Embedder
 from app.retrieval.live import LiveIndex
 from app.retrieval.markdown import Block, Span
@@ -80,7 +80,8 @@ class Pipeline:
         texts = texts_to_encode(index, text, context, self.signals)
         vectors = self.embedder.encode(texts)
         hit = read_turn(index, texts, vectors, context, self.signals, self.weights)
-        passage = best_passage(index, vectors[0], hit.article, text)
+        asked = question_reading(index, texts, self.signals)  # the section is chosen by what was asked
+        passage = best_passage(index, vectors[asked], hit.article, texts[asked])
         return compose([hit], passage, self.threshold, limit), vectors[0]
 
     def turn(self, conversation: transcripts.Conversation, text: str,
