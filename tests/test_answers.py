@@ -111,10 +111,16 @@ LODGE = ("---\ntitle: Millbrook Lodge\nurl: https://stay.example/millbrook-lodge
          "## Portions\nGuests say the plates are generous and nobody leaves hungry.\n")
 
 
+GIFT_CARDS = ("---\ntitle: Gift cards\nurl: https://stay.example/gift-cards\nquestions:\n"
+              "  - Do you sell gift cards?\n---\n## Buying one\nDigital vouchers from 10 to 500 GBP never expire.\n")
+
+
 @pytest.fixture(scope="module")
 def stays(embedder):
-    """Two places to stay, each known by its name; neither article gives an address or a phone number."""
-    articles = [parse_article("harbour-inn", INN), parse_article("millbrook-lodge", LODGE)]
+    """Two places to stay, each known by its name (neither article gives an address or a phone number),
+    and an article whose title names its topic."""
+    articles = [parse_article("harbour-inn", INN), parse_article("millbrook-lodge", LODGE),
+                parse_article("gift-cards", GIFT_CARDS)]
     return LiveIndex(index_store.build(articles, embedder, 900))
 
 
@@ -128,6 +134,8 @@ def stays(embedder):
     (("I need a room at Millbrook Lodge",), "could you book it for three nights?", None),
     # The section too is chosen without the name: with it, the sentence repeating the name won (Dining).
     ((), "Does Millbrook Lodge serve generous portions of food?", "Portions"),
+    # A title that names the topic: without it nothing is asked ("Do you sell?"); its listed question is.
+    ((), "Do you sell gift cards?", "Buying one"),
 ])
 def test_a_named_place_answers_only_what_its_article_says(stays, embedder, previous, question, answered):
     """The name picks the article; whether it answers is how close the question, without the name, comes

@@ -105,23 +105,22 @@ class Index:
         """Build the derived lookups (BM25, article maps) now, so no visitor's request pays for them."""
         # Reading a cached property builds and keeps it.
         _ = (self.lexical, self.entry_article, self.article_starts, self.first_rows,
-             self._passages_by_article, self._sentences_by_passage)
+             self._rows_by_article, self._sentences_by_passage)
         return self
 
-    def rows_of(self, article: str) -> list[int]:
-        """Return the rows of the article's passages."""
-        return self._passages_by_article.get(article, [])
+    def rows_of(self, article: str, kind: str = "passage") -> list[int]:
+        """Return the rows of the article's passages (kind "question": of the questions it lists)."""
+        return self._rows_by_article.get((article, kind), [])
 
     def sentence_rows(self, row: int) -> list[int]:
         """Return the rows of the sentences of the passage at row."""
         return self._sentences_by_passage.get(row, [])
 
     @cached_property
-    def _passages_by_article(self) -> dict[str, list[int]]:
-        groups: dict[str, list[int]] = {}
+    def _rows_by_article(self) -> dict[tuple[str, str], list[int]]:
+        groups: dict[tuple[str, str], list[int]] = {}
         for row, chunk in enumerate(self.chunks):
-            if chunk.kind == "passage":
-                groups.setdefault(chunk.article, []).append(row)
+            groups.setdefault((chunk.article, chunk.kind), []).append(row)
         return groups
 
     @cached_property
