@@ -203,9 +203,8 @@ def read_turn(index: Index, texts: list[str], vectors: np.ndarray, context: Turn
     (DSTC11 dev turns: 0.64 of passages right with the turn's vector, 0.51 with the joint one).
     """
     alone = article_scores(index, vectors[0], texts[0], weights)
-    if _names_itself(index, texts[0], signals):  # a second reading is the turn without the name
-        asked = question_reading(index, texts, signals)
-        joint, question = None, vectors[asked] if asked else None  # a turn that is only a name asks nothing
+    if _names_itself(index, texts[0], signals):  # a second reading, if any, is the turn without the name
+        joint, question = None, vectors[1] if len(texts) > 1 else None  # only a name: nothing asked
     else:
         joint = article_scores(index, vectors[1], texts[1], weights) if len(texts) > 1 else None
         question = vectors[0]
