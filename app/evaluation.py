@@ -179,6 +179,7 @@ def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0) -> dict:
                "ours without follow-up joining": engine(signals=Signals(follow_up=False)),
                "ours, statements joined too": engine(signals=Signals(standalone=False)),
                "ours, named turns scored by name": engine(signals=Signals(sentence=False)),
+               "ours, look-alikes answered": engine(signals=Signals(look_alikes=False)),
                "ours with context, dense-only": engine(weights=DENSE_ONLY)}
     switched, weights = unused_words_switched(ours)
     engines[switched] = engine(weights=weights)

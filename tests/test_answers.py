@@ -147,6 +147,38 @@ def test_a_named_place_answers_only_what_its_article_says(stays, embedder, previ
     assert not by_name.handoff_offered, by_name.confidence
 
 
+HOTELS = [("Harbour Inn", "Yes, guests park in the garage beside the inn for 12 GBP a night.", "No dogs."),
+          ("Millbrook Lodge", "Yes, parking is free behind the lodge.", "Dogs are welcome for 10 GBP."),
+          ("Riverside Hotel", "No, but there is a public car park across the street.", "Small dogs only."),
+          ("Castle View Guest House", "Two parking spaces, first come first served.", "No pets, sorry."),
+          ("The Old Mill", "Free on-site parking for every room.", "Dogs stay free."),
+          ("Station Hotel", "Street parking only; permits from reception.", "Only assistance dogs.")]
+
+
+@pytest.fixture(scope="module")
+def hotels(embedder):
+    """Six places built alike: each answers the same two questions, each its own way."""
+    source = ("---\ntitle: {title}\nurl: https://stay.example/{slug}\n---\n"
+              "## Is parking available?\n{parking}\n## Can I bring my dog?\n{dogs}\n")
+    articles = [parse_article(slug, source.format(title=title, slug=slug, parking=parking, dogs=dogs))
+                for title, parking, dogs in HOTELS for slug in [title.lower().replace(" ", "-")]]
+    return LiveIndex(index_store.build(articles, embedder, 900))
+
+
+def test_a_question_places_built_alike_all_answer_needs_to_know_which_place(hotels, embedder):
+    """"Is parking available?" with nothing saying which place: the best-scoring hotel is only a hair
+    ahead of four others answering the same question, so its answer would be a guess about the wrong
+    place; the visitor is offered a person instead. A name, or the last answer's place, picks one."""
+    pipeline = Pipeline(None, embedder, hotels, 0.45)
+    guessing = Pipeline(None, embedder, hotels, 0.45, signals=Signals(look_alikes=False))
+    assert not guessing.answer("Is parking available?").handoff_offered  # it would have answered
+    assert pipeline.answer("Is parking available?").handoff_offered
+    named = pipeline.answer("Is parking available?", TurnContext(("I need a room at Millbrook Lodge",)))
+    assert (named.article, named.text) == ("millbrook-lodge", "Yes, parking is free behind the lodge.")
+    last = pipeline.answer("Is parking available?", TurnContext((), "https://stay.example/station-hotel"))
+    assert last.article == "station-hotel" and "permits" in last.text
+
+
 @pytest.fixture(scope="module")
 def strict(embedder, kb_index):
     """The pipeline with the unused-words cost an operator can turn on (QUIETDESK_UNUSED_WORDS_COST)."""

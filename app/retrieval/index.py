@@ -101,11 +101,21 @@ class Index:
             words[chunk.article] |= stems(f"{chunk.title} {chunk.heading} {chunk.text}")
         return tuple(frozenset(w) for w in words.values())
 
+    @cached_property
+    def section_headings(self) -> tuple[frozenset[str], ...]:
+        """Each article's section headings, case-folded. Articles built alike share them: hotels
+        answering the same FAQ questions, the same review slots (`context`'s look-alikes)."""
+        headings: dict[str, set[str]] = {a: set() for a in self.article_ids}
+        for chunk in self.chunks:
+            if chunk.kind == "passage" and chunk.anchor:
+                headings[chunk.article].add(chunk.heading.casefold())
+        return tuple(frozenset(h) for h in headings.values())
+
     def prepare(self) -> Index:
         """Build the derived lookups (BM25, article maps) now, so no visitor's request pays for them."""
         # Reading a cached property builds and keeps it.
         _ = (self.lexical, self.entry_article, self.article_starts, self.first_rows,
-             self._rows_by_article, self._sentences_by_passage)
+             self._rows_by_article, self._sentences_by_passage, self.section_headings)
         return self
 
     def rows_of(self, article: str, kind: str = "passage") -> list[int]:
