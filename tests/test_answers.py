@@ -239,6 +239,17 @@ def test_a_word_many_articles_use_is_no_name_on_its_own(embedder):
     assert names.find("does thai time deliver?") == 10 and names.find("is the orchid open late") == 12
 
 
+def test_numbers_name_a_place_only_with_its_whole_title(embedder):
+    """Spoken zip codes and phone numbers are full of number words: "two two" is no name of its own."""
+    source = "---\ntitle: \"{title}\"\nurl: kb:{n}\n---\n## Menu\nSeasonal dishes.\n"
+    titles = ["Restaurant Two Two", "Restaurant One Seven", "Restaurant Alimentum"]
+    articles = [parse_article(f"r-{n}", source.format(title=t, n=n)) for n, t in enumerate(titles)]
+    names = names_of(index_store.build(articles, embedder, 900))
+    assert names.find("sure, their zip code is nine four one two two") is None
+    assert names.find("a table at restaurant two two tonight") == 0
+    assert names.find("is alimentum open on sundays?") == 2  # a title's own word that is no number
+
+
 def test_a_new_topic_wins_over_the_previous_one(pipeline):
     context = TurnContext(("I forgot my password",), "https://help.lumenlamps.example/articles/reset-password")
     answer = pipeline.answer("how much does express shipping cost?", context)

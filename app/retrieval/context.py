@@ -89,8 +89,7 @@ class Names:
             words = _tokens(title)
             core = tuple(t for t in words if t not in shared) or tuple(words)
             for key in dict.fromkeys((tuple(words), core)):  # "san francisco zoo", and its own words
-                # One short word ("zoo") names nothing, nor one that many articles use ("time" of Thai Time)
-                if key and (len(key) > 1 or (len(key[0]) >= 4 and key[0] not in everyday)):
+                if key and _names_something(key, tuple(words), everyday):
                     keys.append((key, number))
         # Each name as the words it must appear as, spaced, so a turn is read with one `in` per name.
         self._names = [(f" {' '.join(key)} ", len(key), number, key) for key, number in keys]
@@ -118,13 +117,28 @@ class Names:
         return number, frozenset(key)
 
 
+def _names_something(key: tuple[str, ...], title: tuple[str, ...], everyday: set[str]) -> bool:
+    """Whether a title's words (all of them, or its own) can name it: one short word ("zoo") names
+    nothing, nor one that many articles use ("time" of Thai Time); a title's own words that are all
+    everyday ones name it only said in full ("two two" of Restaurant Two Two is a zip code read out)."""
+    if len(key) == 1:
+        return len(key[0]) >= 4 and key[0] not in everyday
+    return key == title or not set(key) <= everyday
+
+
 def _everyday_words(index: Index) -> set[str]:
-    """Words the text of many articles uses: as a name on its own, one of these would name a thing in
-    every other message ("what is the check-in time?" named Thai Time Restaurant on DSTC10)."""
+    """Words the text of many articles uses, and numbers: as a name on its own, one of these would name
+    a thing in every other message ("what is the check-in time?" named Thai Time Restaurant on DSTC10,
+    "nine four one two two" Restaurant Two Two)."""
     used: Counter[str] = Counter()
     for article in index.article_ids:
         used.update({t for row in index.rows_of(article) for t in _tokens(index.chunks[row].text)})
-    return {t for t, n in used.items() if n >= EVERYDAY_ARTICLES}
+    return {t for t, n in used.items() if n >= EVERYDAY_ARTICLES} | _NUMBERS
+
+
+_NUMBERS = frozenset("zero oh one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+                     "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty "
+                     "ninety hundred thousand".split())
 
 
 _NAMES: weakref.WeakKeyDictionary[Index, Names] = weakref.WeakKeyDictionary()
