@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from app.chat.answer import compose
+from app.chat.answer import DONT_KNOW, compose
 from app.chat.pipeline import Pipeline
 from app.db import connect
 from app.retrieval import index as index_store
 from app.retrieval.articles import parse_article
 from app.retrieval.context import Signals, TurnContext, leans_on_before, names_of
 from app.retrieval.live import LiveIndex
-from app.retrieval.markdown import Block, Span, parse, plain
+from app.retrieval.markdown import Block, Span, parse, plain, text_of
 from app.retrieval.search import Hit, Weights, best_passage
 from tests.conftest import ROOT
 
@@ -168,15 +168,33 @@ def hotels(embedder):
 def test_a_question_places_built_alike_all_answer_needs_to_know_which_place(hotels, embedder):
     """"Is parking available?" with nothing saying which place: the best-scoring hotel is only a hair
     ahead of four others answering the same question, so its answer would be a guess about the wrong
-    place; the visitor is offered a person instead. A name, or the last answer's place, picks one."""
+    place. The visitor is asked which one (a person still offered). A name, or the last answer's
+    place, picks one."""
     pipeline = Pipeline(None, embedder, hotels, 0.45)
     guessing = Pipeline(None, embedder, hotels, 0.45, signals=Signals(look_alikes=False))
     assert not guessing.answer("Is parking available?").handoff_offered  # it would have answered
-    assert pipeline.answer("Is parking available?").handoff_offered
+    asked = pipeline.answer("Is parking available?")
+    assert asked.handoff_offered and not asked.article and asked.confidence == 0
+    listed = [text_of(item) for block in asked.blocks if block.type == "list" for item in block.items]
+    assert asked.text.startswith("That depends on which one you mean") and len(listed) >= 3
+    assert listed == [source.title for source in asked.sources] and "Tell me which one" in asked.text
+    assert set(listed) < {title for title, _, _ in HOTELS}
     named = pipeline.answer("Is parking available?", TurnContext(("I need a room at Millbrook Lodge",)))
     assert (named.article, named.text) == ("millbrook-lodge", "Yes, parking is free behind the lodge.")
     last = pipeline.answer("Is parking available?", TurnContext((), "https://stay.example/station-hotel"))
     assert last.article == "station-hotel" and "permits" in last.text
+    # Nothing above the threshold, nothing to choose from: a plain "I don't know".
+    assert pipeline.answer("Can I bring my dog with me?").text == DONT_KNOW
+
+
+@pytest.mark.parametrize("reply, answer", [
+    ("Millbrook Lodge", "Yes, parking is free behind the lodge."),
+    ("the station hotel please", "Street parking only; permits from reception."),
+])
+def test_asked_which_place_a_name_alone_gets_the_answer_to_the_question(hotels, embedder, reply, answer):
+    pipeline = Pipeline(None, embedder, hotels, 0.45)
+    assert pipeline.answer("Is parking available?").handoff_offered  # "which one do you mean?"
+    assert pipeline.answer(reply, TurnContext(("Is parking available?",))).text == answer
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,10 @@ from app.retrieval.search import Hit, Passage
 DONT_KNOW = ("I'm sorry, I couldn't find an answer to that in our help articles. "
              "Would you like me to connect you with someone from our support team?")
 ANSWER_CHARS = 700  # default for QUIETDESK_ANSWER_CHARS
+WHICH_ONE = "That depends on which one you mean:"
+WHICH_ONE_MORE = "That depends on which one you mean, for example:"
+TELL_ME = "Tell me which one, or I can connect you with someone from our support team."
+NAMED = 5  # look-alikes a "which one?" reply names
 
 
 @dataclass(frozen=True)
@@ -69,3 +73,16 @@ def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: i
     text, blocks = section_answer(passage, url, limit)
     return Answer(text, (Source(top.title, url),), confidence, False, top.article, passage.chunk.heading,
                   blocks)
+
+
+def which_one(alike: tuple[Hit, ...], threshold: float) -> Answer:
+    """Several articles built alike answer the question (hotels with the same FAQ) and nothing says
+    which one is meant: ask, naming them best first, and still offer a person. Nothing is answered from
+    any of them (confidence 0); if even the best is below the threshold, it is a plain "I don't know"."""
+    if not alike or alike[0].score < threshold:
+        return compose([], None, threshold)
+    named = alike[:NAMED]
+    blocks = (Block("paragraph", spans=(Span(WHICH_ONE_MORE if len(alike) > NAMED else WHICH_ONE),)),
+              Block("list", items=tuple((Span(hit.title),) for hit in named)),
+              Block("paragraph", spans=(Span(TELL_ME),)))
+    return Answer(plain(blocks), tuple(Source(hit.title, hit.url) for hit in named), 0.0, True, blocks=blocks)

@@ -13,7 +13,7 @@ import sqlcipher3
 from flask import current_app
 
 from app.chat import analytics, transcripts
-from app.chat.answer import ANSWER_CHARS, Answer, Source, compose
+from app.chat.answer import ANSWER_CHARS, Answer, Source, compose, which_one
 from app.chat.answer_cache import AnswerCache
 from app.chat.intents import wants_human
 from app.chat.scrubbed_memo import ScrubbedMemo
@@ -79,10 +79,12 @@ class Pipeline:
     def _search(self, index, text: str, context: TurnContext, limit: int) -> tuple[Answer, np.ndarray]:
         texts = texts_to_encode(index, text, context, self.signals)
         vectors = self.embedder.encode(texts)
-        hit = read_turn(index, texts, vectors, context, self.signals, self.weights)
+        reading = read_turn(index, texts, vectors, context, self.signals, self.weights)
+        if reading.alike:  # several places answer this alike and nothing says which one: ask
+            return which_one(reading.alike, self.threshold), vectors[0]
         asked = question_reading(index, texts, self.signals)  # the section is chosen by what was asked
-        passage = best_passage(index, vectors[asked], hit.article, texts[asked])
-        return compose([hit], passage, self.threshold, limit), vectors[0]
+        passage = best_passage(index, vectors[asked], reading.hit.article, texts[asked])
+        return compose([reading.hit], passage, self.threshold, limit), vectors[0]
 
     def turn(self, conversation: transcripts.Conversation, text: str,
              context: TurnContext | None = None) -> Reply:

@@ -33,6 +33,7 @@ import numpy as np
 
 from app.retrieval.index import Index
 from app.retrieval.search import Hit, Weights, article_scores, confidence as search_confidence
+from app.retrieval.words import asked as asked_words
 
 _STOP = frozenset("a an and the of at in on by for to s n your my our you i me it is are do does how what "
                   "with from or this that there".split())
@@ -69,6 +70,16 @@ class Signals:
     standalone: bool = True  # a statement that does not lean on what came before is read alone
     sentence: bool = True  # a named article is as sure as its best sentence is close to the name-free turn
     look_alikes: bool = True  # with no name, an article among several equally close ones answers nothing
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a turn is about: the article, scored by how sure we are; or, when nothing says which of
+    several look-alikes is meant, those look-alikes (best first, each with its own score; `hit` then
+    scores 0, so the turn is not answered from any one of them)."""
+
+    hit: Hit
+    alike: tuple[Hit, ...] = ()
 
 
 def _tokens(text: str) -> list[str]:
@@ -200,11 +211,14 @@ def leans_on_before(text: str) -> bool:
 
 def texts_to_encode(index: Index, text: str, context: TurnContext, signals: Signals) -> list[str]:
     """The turn, and a second reading of it: without the name when it names an article itself (what it
-    asks about that article); else, when it may lean on what came before, joined to the thing named
-    earlier ("ASHLEY HOTEL are the rooms quiet?") when the names signal finds one, or else to the
-    message before it (follow-up)."""
+    asks about that article; a turn that is nothing but the name answers "which one do you mean?", so
+    what it asks is the question before it, if that named nothing); else, when it may lean on what came
+    before, joined to the thing named earlier ("ASHLEY HOTEL are the rooms quiet?") when the names
+    signal finds one, or else to the message before it (follow-up)."""
     if _names_itself(index, text, signals):
         question = names_of(index).without(text)
+        if not asked_words(question):  # only the name ("The Millbrook Lodge, please"): which one was meant
+            question = _unnamed_question_before(index, context) or question
         return [text, question] if question.strip(_PUNCTUATION + " ") else [text]
     if signals.standalone and not leans_on_before(text):
         return [text]
@@ -216,8 +230,8 @@ def texts_to_encode(index: Index, text: str, context: TurnContext, signals: Sign
 
 
 def read_turn(index: Index, texts: list[str], vectors: np.ndarray, context: TurnContext, signals: Signals,
-              weights: Weights = Weights()) -> Hit:
-    """Pick the article a turn is about and score it by its confidence.
+              weights: Weights = Weights()) -> Reading:
+    """Pick the article a turn is about and score it by its confidence, or the look-alikes it could be.
 
     Its section is then picked with the turn's own words (`question_reading`): the joint reading finds
     the article, but the message before it would pull the section back to what was already answered
@@ -231,14 +245,19 @@ def read_turn(index: Index, texts: list[str], vectors: np.ndarray, context: Turn
         question = vectors[0]
     confidence, ranking, scope = decide(index, alone, joint, texts[0], context, signals)
     number = int(np.argmax(ranking))
-    first = index.chunks[index.first_rows[number]]
     score = float(confidence[number])
     if signals.sentence and number == scope and question is not None:
-        score = _closest_said(index, first.article, question, vectors[0], score)
-    if signals.look_alikes and scope is None and _look_alikes(index, ranking, number) >= LOOK_ALIKES:
-        score = 0.0
-    return Hit(first.article, first.title, first.url,
-               search_confidence(index, number, score, texts[0], weights))
+        score = _closest_said(index, index.article_ids[number], question, vectors[0], score)
+    alike = _look_alikes(index, ranking, number) if signals.look_alikes and scope is None else []
+    if len(alike) >= LOOK_ALIKES:
+        sure = [search_confidence(index, n, float(confidence[n]), texts[0], weights) for n in alike]
+        return Reading(_hit(index, number, 0.0), tuple(_hit(index, n, s) for n, s in zip(alike, sure)))
+    return Reading(_hit(index, number, search_confidence(index, number, score, texts[0], weights)))
+
+
+def _hit(index: Index, number: int, score: float) -> Hit:
+    first = index.chunks[index.first_rows[number]]
+    return Hit(first.article, first.title, first.url, score)
 
 
 def question_reading(index: Index, texts: list[str], signals: Signals) -> int:
@@ -250,13 +269,20 @@ def question_reading(index: Index, texts: list[str], signals: Signals) -> int:
     return 1 if len(texts) > 1 and _names_itself(index, texts[0], signals) else 0
 
 
-def _look_alikes(index: Index, ranking: np.ndarray, number: int) -> int:
-    """How many articles built like the chosen one (sharing a section heading with it), it among them,
-    score within LOOK_ALIKE_GAP of it. Articles with no heading in common are no look-alikes: three
-    banking intents close to "my card hasn't come" are three different answers, one of them likely right."""
+def _look_alikes(index: Index, ranking: np.ndarray, number: int) -> list[int]:
+    """The articles built like the chosen one (sharing a section heading with it), it among them, that
+    score within LOOK_ALIKE_GAP of it, best first. Articles with no heading in common are no look-alikes:
+    three banking intents close to "my card hasn't come" are three different answers, one likely right."""
     own = index.section_headings[number]
     near = np.flatnonzero(ranking >= ranking[number] - LOOK_ALIKE_GAP)
-    return sum(1 for other in near if other == number or own & index.section_headings[other])
+    alike = [int(other) for other in near if other == number or own & index.section_headings[other]]
+    return sorted(alike, key=lambda other: -ranking[other])
+
+
+def _unnamed_question_before(index: Index, context: TurnContext) -> str:
+    """The visitor's message before, if it asked something without naming what it asked about."""
+    before = context.previous[-1].strip() if context.previous else ""
+    return before if before and leans_on_before(before) and names_of(index).find(before) is None else ""
 
 
 def _names_itself(index: Index, text: str, signals: Signals) -> bool:
