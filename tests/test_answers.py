@@ -197,6 +197,15 @@ def test_asked_which_place_a_name_alone_gets_the_answer_to_the_question(hotels, 
     assert pipeline.answer(reply, TurnContext(("Is parking available?",))).text == answer
 
 
+@pytest.mark.parametrize("question", ["Can I bring my dog?", "can I take my dog along?"])
+def test_a_named_place_answers_its_own_faq(hotels, embedder, question):
+    """The question is the section's heading ("## Can I bring my dog?"), the answer's sentence says
+    little alone ("Dogs are welcome for 10 GBP."): the whole section counts too (it was 0.37 sure)."""
+    context = TurnContext(("Is parking available?", "Millbrook Lodge"))
+    answer = Pipeline(None, embedder, hotels, 0.45).answer(question, context)
+    assert answer.text == "Dogs are welcome for 10 GBP.", answer.confidence
+
+
 @pytest.fixture(scope="module")
 def strict(embedder, kb_index):
     """The pipeline with the unused-words cost an operator can turn on (QUIETDESK_UNUSED_WORDS_COST)."""

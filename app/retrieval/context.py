@@ -50,6 +50,7 @@ FOLLOW_UP_COST = 0.05  # the joint reading must beat the turn's own by this much
 MAX_PREVIOUS = 6  # earlier messages looked at for names, most recent first
 EVERYDAY_ARTICLES = 10  # a word the text of this many articles uses names none of them on its own
 SENTENCE_OFFSET = 0.08  # a sentence's cosine on the article scores' scale (best F1 at 0.45, DSTC11 dev)
+SECTION_OFFSET = -0.04  # a section's cosine on the same scale (0.0 lost a DSTC10 dev turn, -0.04 none)
 LOOK_ALIKE_GAP = 0.08  # look-alikes score this close to the best one (DSTC11 dev F1 at 0.45: flat past 0.08)
 LOOK_ALIKES = 3  # this many look-alikes (the best one among them) and no name to choose: nothing is answered
 
@@ -291,9 +292,11 @@ def _names_itself(index: Index, text: str, signals: Signals) -> bool:
 
 def _closest_said(index: Index, article: str, question: np.ndarray, turn: np.ndarray,
                   otherwise: float) -> float:
-    """The named article's confidence: the cosine of its sentence closest to the name-free turn, or of
-    the question it lists closest to the turn as typed, on the article scores' scale (at most 1);
-    `otherwise` for an article with neither.
+    """The named article's confidence: the cosine of its sentence closest to the name-free turn, of its
+    section closest to it (less SECTION_OFFSET's 0.04: a section's heading may be the very question,
+    "## Can I bring my dog?", while its sentence "Dogs are welcome for 10 GBP." says little alone),
+    or of the question it lists closest to the turn as typed, on the article scores' scale (at most
+    1); `otherwise` for an article with neither sentences nor listed questions.
 
     A listed question is compared with the name in: where a title names the topic rather than a
     place ("Do you sell gift cards?" naming *Gift cards*), leaving it out leaves nothing asked
@@ -303,10 +306,12 @@ def _closest_said(index: Index, article: str, question: np.ndarray, turn: np.nda
     The Ashley?" was 0.85 sure, and is now as sure as the closest thing the Ashley's FAQs and reviews
     say; "is the view good?" still finds the review that praises the view.
     """
-    sentences = [s for row in index.rows_of(article) for s in index.sentence_rows(row)]
+    passages = index.rows_of(article)
+    sentences = [s for row in passages for s in index.sentence_rows(row)]
     listed = index.rows_of(article, "question")
     if not sentences and not listed:
         return otherwise
     closest = max(float((index.sentence_vectors[sentences] @ question.reshape(-1)).max(initial=-1.0)),
                   float((index.vectors[listed] @ turn.reshape(-1)).max(initial=-1.0)))
-    return min(1.0, closest + SENTENCE_OFFSET)
+    section = float((index.vectors[passages] @ question.reshape(-1)).max(initial=-1.0))
+    return min(1.0, max(closest + SENTENCE_OFFSET, section + SECTION_OFFSET))
