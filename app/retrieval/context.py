@@ -19,8 +19,9 @@ Four signals, and two rules for when they apply, each switchable so `eval dialog
   nothing: "is parking available?" would be a guess about one place of many (DSTC11 dev half: of the
   131 turns naming nothing that were answered at 0.45, one was answered right).
 A bonus only decides *which* article; the confidence stays the article's own similarity to the turn
-(alone or joined; its closest sentence's or section's when named), so a message that is no question at all ("book it
-for two") can still abstain, and a new topic that scores clearly higher than the old one wins.
+(alone or joined; its closest sentence's or section's when named), so a message that is no question at
+all ("book it for two") can still abstain, and a new topic that scores clearly higher than the old one
+wins.
 """
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ class Signals:
     article: bool = True
     standalone: bool = True  # a statement that does not lean on what came before is read alone
     sentence: bool = True  # a named article is as sure as its best sentence is close to the name-free turn
-    look_alikes: bool = True  # with no name, one of several equally close articles built alike answers nothing
+    look_alikes: bool = True  # no name: of several equally close articles built alike, none answers
 
 
 @dataclass(frozen=True)
