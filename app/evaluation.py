@@ -173,7 +173,7 @@ def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0) -> dict:
             return lambda text, context: pipeline.answer(clean(text))
         return lambda text, context: pipeline.answer(clean(text), TurnContext(tuple(clean(c) for c in context)))
 
-    plain = Signals(names=False, look_alikes=False)  # the baseline reads no names and guesses among look-alikes
+    plain = Signals(names=False, look_alikes=False)  # the baseline reads no names, guesses among look-alikes
     engines = {"ours": engine(), "ours on the turn alone": engine(False),
                "dense-only baseline": engine(False, weights=DENSE_ONLY, signals=plain),
                "ours without names from context": engine(signals=Signals(names=False)),

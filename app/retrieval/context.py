@@ -149,9 +149,9 @@ def _everyday_words(index: Index) -> set[str]:
     return {t for t, n in used.items() if n >= EVERYDAY_ARTICLES} | _NUMBERS
 
 
-_NUMBERS = frozenset("zero oh one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-                     "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty "
-                     "ninety hundred thousand".split())
+_NUMBERS = frozenset("zero oh one two three four five six seven eight nine ten eleven twelve thirteen "
+                     "fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty "
+                     "seventy eighty ninety hundred thousand".split())
 
 
 _NAMES: weakref.WeakKeyDictionary[Index, Names] = weakref.WeakKeyDictionary()
