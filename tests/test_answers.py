@@ -155,13 +155,17 @@ HOTELS = [("Harbour Inn", "Yes, guests park in the garage beside the inn for 12 
           ("Station Hotel", "Street parking only; permits from reception.", "Only assistance dogs.")]
 
 
-@pytest.fixture(scope="module")
-def hotels(embedder):
-    """Six places built alike: each answers the same two questions, each its own way."""
+def hotel_articles() -> dict[str, str]:
+    """Six places built alike, by slug: each answers the same two questions, each its own way."""
     source = ("---\ntitle: {title}\nurl: https://stay.example/{slug}\n---\n"
               "## Is parking available?\n{parking}\n## Can I bring my dog?\n{dogs}\n")
-    articles = [parse_article(slug, source.format(title=title, slug=slug, parking=parking, dogs=dogs))
-                for title, parking, dogs in HOTELS for slug in [title.lower().replace(" ", "-")]]
+    return {slug: source.format(title=title, slug=slug, parking=parking, dogs=dogs)
+            for title, parking, dogs in HOTELS for slug in [title.lower().replace(" ", "-")]}
+
+
+@pytest.fixture(scope="module")
+def hotels(embedder):
+    articles = [parse_article(slug, text) for slug, text in hotel_articles().items()]
     return LiveIndex(index_store.build(articles, embedder, 900))
 
 

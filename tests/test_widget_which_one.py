@@ -11,7 +11,7 @@ import pytest
 
 from app.bench import start_server
 from tests.browser import browser, needs_chromium, shot  # noqa: F401 (browser is a fixture)
-from tests.test_answers import HOTELS
+from tests.test_answers import HOTELS, hotel_articles
 from tests.test_widget import bot_messages, host_page  # noqa: F401 (host_page is a fixture)
 
 pytestmark = needs_chromium
@@ -21,11 +21,8 @@ pytestmark = needs_chromium
 def inns_page(tmp_path_factory, host_page):
     folder, origin = host_page
     knowledge = tmp_path_factory.mktemp("inns")
-    for title, parking, dogs in HOTELS:
-        slug = title.lower().replace(" ", "-")
-        (knowledge / f"{slug}.md").write_text(
-            f"---\ntitle: {title}\nurl: https://stay.example/{slug}\n---\n"
-            f"## Is parking available?\n{parking}\n## Can I bring my dog?\n{dogs}\n")
+    for slug, text in hotel_articles().items():
+        (knowledge / f"{slug}.md").write_text(text)
     log = open(tmp_path_factory.mktemp("inns-logs") / "server.log", "w")
     process, base, _ = start_server(tmp_path_factory.mktemp("inns-server") / "instance", log=log,
                                     settings={"QUIETDESK_CORS_ORIGINS": origin,

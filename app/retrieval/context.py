@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.retrieval.index import Index
-from app.retrieval.search import Hit, Weights, article_scores, confidence as search_confidence
+from app.retrieval.search import Hit, Weights, article_scores, confidence as search_confidence, hit
 from app.retrieval.words import asked as asked_words
 
 _STOP = frozenset("a an and the of at in on by for to s n your my our you i me it is are do does how what "
@@ -253,13 +253,8 @@ def read_turn(index: Index, texts: list[str], vectors: np.ndarray, context: Turn
     alike = _look_alikes(index, ranking, number) if signals.look_alikes and scope is None else []
     if len(alike) >= LOOK_ALIKES:
         sure = [search_confidence(index, n, float(confidence[n]), texts[0], weights) for n in alike]
-        return Reading(_hit(index, number, 0.0), tuple(_hit(index, n, s) for n, s in zip(alike, sure)))
-    return Reading(_hit(index, number, search_confidence(index, number, score, texts[0], weights)))
-
-
-def _hit(index: Index, number: int, score: float) -> Hit:
-    first = index.chunks[index.first_rows[number]]
-    return Hit(first.article, first.title, first.url, score)
+        return Reading(hit(index, number, 0.0), tuple(hit(index, n, s) for n, s in zip(alike, sure)))
+    return Reading(hit(index, number, search_confidence(index, number, score, texts[0], weights)))
 
 
 def question_reading(index: Index, texts: list[str], signals: Signals) -> int:

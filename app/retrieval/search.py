@@ -147,11 +147,14 @@ def rank(index: Index, query: np.ndarray, text: str, limit: int = 5, weights: We
 
 def top_hits(index: Index, scores: np.ndarray, limit: int) -> list[Hit]:
     """Turn article scores into up to limit hits, best first."""
-    hits = []
-    for number in np.argsort(-scores, kind="stable")[:limit]:
-        first = index.chunks[index.first_rows[number]]
-        hits.append(Hit(first.article, first.title, first.url, float(scores[number])))
-    return hits
+    return [hit(index, int(number), float(scores[number]))
+            for number in np.argsort(-scores, kind="stable")[:limit]]
+
+
+def hit(index: Index, number: int, score: float) -> Hit:
+    """Article `number` as a hit with the given score."""
+    first = index.chunks[index.first_rows[number]]
+    return Hit(first.article, first.title, first.url, score)
 
 
 def best_passage(index: Index, query: np.ndarray, article: str, text: str = "") -> Passage | None:
