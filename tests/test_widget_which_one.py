@@ -38,7 +38,7 @@ def inns_page(tmp_path_factory, host_page):
 
 
 def test_the_widget_asks_which_place_and_a_name_alone_gets_the_answer(browser, inns_page):
-    page = browser.new_context(viewport={"width": 420, "height": 900}).new_page()
+    page = browser.new_context(viewport={"width": 360, "height": 800}).new_page()
     bodies = []
     page.on("request", lambda r: bodies.append(json.loads(r.post_data))
             if r.method == "POST" and r.url.endswith("/messages") else None)
