@@ -259,6 +259,30 @@ def test_things_are_known_by_their_whole_title_or_their_own_words(places, text, 
     assert (None if found is None else PLACES[found]) == named
 
 
+SIGHTS = ["Orchard Garden Hotel", "Orchard Hotel", "Twin Peaks", "Twin Peaks Hotel", "Garden Court Hotel",
+          "Garden Inn", "Palace Of Fine Arts"]
+
+
+@pytest.fixture(scope="module")
+def sights(embedder):
+    source = "---\ntitle: \"{title}\"\nurl: kb:{n}\n---\n## About\n{title}.\n"
+    articles = [parse_article(f"sight-{n}", source.format(title=t, n=n)) for n, t in enumerate(SIGHTS)]
+    return index_store.build(articles, embedder, 900)
+
+
+@pytest.mark.parametrize("text, named", [
+    # "orchard" alone names both hotels ("garden" and "hotel" are shared words); the text says more of one
+    ("so the orchard garden is in the 94108 area and the s. w. hotel in 94133", "Orchard Garden Hotel"),
+    ("is the orchard hotel close to the park?", "Orchard Hotel"),
+    ("yeah there is a park, in fact it's called twin peaks", "Twin Peaks"),  # said whole
+    ("can I walk from twin peaks hotel to the summit?", "Twin Peaks Hotel"),
+    ("the one rated most highly is called the palace of fine art", "Palace Of Fine Arts"),  # plural or not
+])
+def test_the_title_a_text_says_most_of_is_the_one_named(sights, text, named):
+    found = names_of(sights).find(text)
+    assert (None if found is None else SIGHTS[found]) == named
+
+
 def test_a_word_many_articles_use_is_no_name_on_its_own(embedder):
     source = "---\ntitle: \"{title}\"\nurl: kb:{n}\n---\n## {heading}\n{text}\n"
     hotels = [("Hotel %d" % n, "Check-in", "Check-in time is from 3 pm.") for n in range(10)]

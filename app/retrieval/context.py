@@ -85,8 +85,13 @@ class Reading:
 
 
 def _tokens(text: str) -> list[str]:
-    """Lower-case words without stop words; an apostrophe joins ("Hobson's" and "HOBSONS" are one name)."""
-    return [t for t in _TOKEN.findall(_APOSTROPHE.sub("", text.lower())) if t not in _STOP]
+    """Lower-case words without stop words; an apostrophe joins ("Hobson's" and "HOBSONS" are one name),
+    and a plural's "s" is dropped ("the palace of fine art" names *Palace Of Fine Arts*)."""
+    return [_singular(t) for t in _TOKEN.findall(_APOSTROPHE.sub("", text.lower())) if t not in _STOP]
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 class Names:
@@ -106,6 +111,7 @@ class Names:
                     keys.append((key, number))
         # Each name as the words it must appear as, spaced, so a turn is read with one `in` per name.
         self._names = [(f" {' '.join(key)} ", len(key), number, key) for key, number in keys]
+        self._titles = [tuple(_tokens(title)) for title in titles]
 
     def find(self, text: str) -> int | None:
         """Return the article number whose name the text holds (the longest name if several)."""
@@ -118,16 +124,28 @@ class Names:
         found = self._match(text)
         if not found:
             return text
-        kept = (w for w in text.split() if _APOSTROPHE.sub("", w.lower()).strip(_PUNCTUATION) not in found[1])
+        kept = (w for w in text.split()
+                if _singular(_APOSTROPHE.sub("", w.lower()).strip(_PUNCTUATION)) not in found[1])
         return " ".join(kept)
 
     def _match(self, text: str) -> tuple[int, frozenset[str]] | None:
+        """The best name the text holds: the one whose title the text says most of, in a row ("the
+        orchard garden" is *Orchard Garden Hotel*, not *Orchard Hotel*, though "orchard" names both),
+        then the one whose title it says whole ("called twin peaks": *Twin Peaks*, not *Twin Peaks
+        Hotel*), then the longer name."""
         words = " " + " ".join(_tokens(text)) + " "
         found = [(length, number, key) for name, length, number, key in self._names if name in words]
         if not found:
             return None
-        _, number, key = max(found)
+        _, number, key = max(found, key=lambda f: (*self._said_of_title(words, f[1]), f[0], f[1]))
         return number, frozenset(key)
+
+    def _said_of_title(self, words: str, number: int) -> tuple[int, int]:
+        """(the most of the title's words the text says in a row, minus the title's length)."""
+        title = self._titles[number]
+        said = max((end - start for start in range(len(title)) for end in range(start + 1, len(title) + 1)
+                    if f" {' '.join(title[start:end])} " in words), default=0)
+        return said, -len(title)
 
 
 def _names_something(key: tuple[str, ...], title: tuple[str, ...], everyday: set[str]) -> bool:
