@@ -66,10 +66,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHUNK_CHARS", 900, "Largest passage, in characters, that one index entry holds."),
     Setting("ANSWER_THRESHOLD", 0.45, "Confidence below which the bot says it does not know and "
             "offers a human."),
-    Setting("UNUSED_WORDS_COST", 0.0, "Confidence taken off an answer for the share of the question's "
-            "words its article never uses (0.2: all of them). Makes \"I don't know\" more honest about "
-            "things the articles never mention, but withholds some paraphrases; worth it for articles that "
-            "list many example questions (see the README's answer quality figures). 0: off."),
+    Setting("UNUSED_WORDS_COST", 0.2, "Confidence taken off an answer from an article that is only a list "
+            "of example questions (an intent, no text of its own), for the share of the question's words "
+            "none of them uses (0.2: all of them). Makes \"I don't know\" more honest about things such "
+            "articles never mention; an article with text pays nothing (see the README's answer quality "
+            "figures). 0: off."),
     Setting("ANSWER_CHARS", 700, "Longest section, in characters, the bot answers with whole (steps and list "
             "items intact); a longer one gives its most relevant part and a link to the section."),
     Setting("MAX_MESSAGE_CHARS", 2000, "Longest visitor message accepted (413 message_too_long above)."),

@@ -93,9 +93,17 @@ class Index:
         return Lexical([" ".join(parts) for parts in texts.values()])
 
     @cached_property
+    def listed_only(self) -> np.ndarray:
+        """Whether each article is only a title and a list of example questions (an intent), with no text
+        of its own: its questions are all the words it has (`search.confidence`)."""
+        has_text = np.zeros(len(self.article_ids), dtype=bool)
+        has_text[[self.entry_article[row] for row, c in enumerate(self.chunks) if c.kind == "passage"]] = True
+        return ~has_text
+
+    @cached_property
     def article_words(self) -> tuple[frozenset[str], ...]:
         """Each article's content words (title, headings, questions, passages), for `search.confidence`.
-        Built on first use, so only when QUIETDESK_UNUSED_WORDS_COST is on (0.2 s for 4,318 entries)."""
+        Built by `prepare` when some article is only listed questions (0.2 s for 4,318 entries)."""
         words: dict[str, set[str]] = {a: set() for a in self.article_ids}
         for chunk in self.chunks:
             words[chunk.article] |= stems(f"{chunk.title} {chunk.heading} {chunk.text}")
@@ -115,7 +123,9 @@ class Index:
         """Build the derived lookups (BM25, article maps) now, so no visitor's request pays for them."""
         # Reading a cached property builds and keeps it.
         _ = (self.lexical, self.entry_article, self.article_starts, self.first_rows,
-             self._rows_by_article, self._sentences_by_passage, self.section_headings)
+             self._rows_by_article, self._sentences_by_passage, self.section_headings, self.listed_only)
+        if self.listed_only.any():
+            _ = self.article_words
         return self
 
     def rows_of(self, article: str, kind: str = "passage") -> list[int]:
