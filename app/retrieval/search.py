@@ -33,8 +33,8 @@ class Weights:
     # words (`confidence`)
 
 
-DENSE_ONLY = Weights(top=1, classifier=0.0, lexical=0.0)
-LEXICAL_ONLY = Weights(dense=0.0, classifier=0.0, lexical=1.0)
+DENSE_ONLY = Weights(top=1, classifier=0.0, lexical=0.0, unused=0.0)
+LEXICAL_ONLY = Weights(dense=0.0, classifier=0.0, lexical=1.0, unused=0.0)
 
 
 @dataclass(frozen=True)
