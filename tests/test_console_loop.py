@@ -16,6 +16,7 @@ from app import create_app
 from app.admin import accounts, audit
 from tests.conftest import KNOWLEDGE, TEST_SUBJECT_KEY, Visitor
 from tests.test_admin_pages import PASSWORD, Console, chat, database, wait_for_builds
+from tests.test_answers import hotel_articles
 
 UNANSWERED = "Do you offer a discount for students?"
 
@@ -89,6 +90,35 @@ def test_gap_phrasings_become_article_questions_and_the_article_then_answers_the
     wait_for_builds()
     reply = Visitor(app.test_client()).say(UNANSWERED).json
     assert not reply["handoff_offered"] and reply["sources"][0]["title"] == old_meta["title"]
+
+
+def test_asking_which_inn_was_meant_is_no_knowledge_gap_and_the_console_says_so(tmp_path, instance, scrubber,
+                                                                                embedder, monkeypatch):
+    """Six inns answer "Is parking available?"; the bot asks which one. The articles exist, so the gaps
+    page must not send the team to write one, nor count it unanswered; a real "I don't know" still is."""
+    for name in [k for k in os.environ if k.startswith("QUIETDESK_")]:
+        monkeypatch.delenv(name)
+    knowledge = tmp_path / "inns"
+    knowledge.mkdir()
+    for slug, text in hotel_articles().items():
+        (knowledge / f"{slug}.md").write_text(text)
+    app = create_app({"INSTANCE": str(instance), "TESTING": True, "SCRUBBER": scrubber, "EMBEDDER": embedder,
+                      "SUBJECT_KEY": TEST_SUBJECT_KEY, "KNOWLEDGE_DIR": str(knowledge)})
+    accounts.create_user(database(app), "lead@example.com", "admin", PASSWORD)
+    visitor = Visitor(app.test_client())
+    visitor.consent(transcripts=True)
+    asked = visitor.say("Is parking available?").json
+    assert asked["answer"].startswith("That depends on which one you mean") and asked["sources"]
+    assert visitor.say("Do you sell gift cards?").json["answer"].startswith("I'm sorry")  # a real gap
+    admin = Console(app, "lead@example.com")
+    assert list(gap_sections(admin.text("/admin/gaps"))) == ["Do you sell gift cards?"]
+    page = admin.text(f"/admin/conversations/{visitor.conversation_id}")
+    assert page.count("asked which one was meant") == 1 and page.count("unanswered, offered a human") == 1
+    listed = admin.text("/admin/conversations")
+    assert re.search(r'<td data-label="Unanswered">1</td>', listed)
+    exported = visitor.client.get("/api/v1/me/export", headers=visitor.auth).json
+    bot = [m for m in exported["conversations"][0]["messages"] if m["role"] == "bot"]
+    assert [m["asked_which"] for m in bot] == [True, False]
 
 
 def test_dismissed_gap_stays_hidden_until_someone_asks_something_new_like_it(app, staff):

@@ -174,3 +174,24 @@ def test_database_and_its_journal_files_are_readable_by_the_owner_only(app, visi
     modes = {p.name: oct(p.stat().st_mode & 0o777) for p in Path(app.instance_path).glob("quietdesk.db*")}
     held.close()
     assert modes == {"quietdesk.db": "0o600", "quietdesk.db-wal": "0o600", "quietdesk.db-shm": "0o600"}
+
+
+def test_migration_marks_which_one_replies_stored_before_it(tmp_path):
+    """0015: a "which one do you mean?" reply offered a person and listed sources; "I don't know" none."""
+    early = tmp_path / "early"
+    early.mkdir()
+    for path in db.migration_files(db.MIGRATIONS)[:14]:
+        (early / path[1].name).write_text(path[1].read_text())
+    conn = open_db(tmp_path)
+    db.migrate(conn, early)
+    conn.execute("INSERT INTO visitors (id, token_hash) VALUES (1, 'h')")
+    conn.execute("INSERT INTO conversations (id, visitor_id, placeholder_key) VALUES ('c1', 1, zeroblob(32))")
+    listed = '[{"title": "A", "url": "u"}]'
+    conn.execute("INSERT INTO messages (id, conversation_id, role, text, sources, handoff_offered) VALUES "
+                 "('q', 'c1', 'visitor', 'Is parking available?', '[]', 0), "
+                 "('w', 'c1', 'bot', 'That depends on which one you mean:', :listed, 1), "
+                 "('k', 'c1', 'bot', 'I''m sorry, I couldn''t find an answer', '[]', 1), "
+                 "('a', 'c1', 'bot', 'Yes, behind the lodge.', :listed, 0)", {"listed": listed})
+    db.migrate(conn)
+    marked = dict(conn.execute("SELECT id, asked_which FROM messages").fetchall())
+    assert marked == {"q": 0, "w": 1, "k": 0, "a": 0}

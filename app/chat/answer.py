@@ -37,6 +37,7 @@ class Answer:
     article: str = ""  # slug of the article answered from ("" when it abstained)
     section: str = ""  # heading of the section quoted
     blocks: tuple[Block, ...] = ()  # the same answer, structured (paragraphs, lists, emphasis, links)
+    asked_which: bool = False  # it asked which of several look-alikes was meant (`which_one`): no gap
 
 
 def _weights(blocks: tuple[Block, ...], passage: Passage) -> dict:
@@ -85,4 +86,5 @@ def which_one(alike: tuple[Hit, ...], threshold: float) -> Answer:
     blocks = (Block("paragraph", spans=(Span(WHICH_ONE_MORE if len(alike) > NAMED else WHICH_ONE),)),
               Block("list", items=tuple((Span(hit.title),) for hit in named)),
               Block("paragraph", spans=(Span(TELL_ME),)))
-    return Answer(plain(blocks), tuple(Source(hit.title, hit.url) for hit in named), 0.0, True, blocks=blocks)
+    return Answer(plain(blocks), tuple(Source(hit.title, hit.url) for hit in named), 0.0, True, blocks=blocks,
+                  asked_which=True)

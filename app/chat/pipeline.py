@@ -108,7 +108,8 @@ class Pipeline:
             if keep:
                 turn = transcripts.StoredTurn(scrubbed.text, answer.text, [asdict(s) for s in answer.sources],
                                               answer.confidence, answer.handoff_offered,
-                                              None if vector is None else vector.tobytes())
+                                              None if vector is None else vector.tobytes(),
+                                              answer.asked_which)
                 mentions = [subjects.Mention(f.entity_type, f.fingerprint, conversation.id, f.placeholder)
                             for f in scrubbed.entities if f.fingerprint]
                 transcripts.append_turn(db, conversation.id, turn, message_id, placeholders.labels)

@@ -33,6 +33,7 @@ class StoredTurn:
     confidence: float
     handoff_offered: bool
     vector: bytes | None = None  # the visitor text's sentence vector (float32), for grouping gaps
+    asked_which: bool = False  # the reply asked which of several look-alikes was meant: no knowledge gap
 
 
 def new_id() -> str:
@@ -91,9 +92,9 @@ def append_turn(db: sqlcipher3.Connection, conversation_id: str, turn: StoredTur
     db.execute("INSERT INTO messages (id, conversation_id, role, text, vector) VALUES (?, ?, 'visitor', ?, ?)",
                (new_id(), conversation_id, turn.visitor_text, turn.vector))
     db.execute("INSERT INTO messages (id, conversation_id, role, text, sources, confidence, "
-               "handoff_offered) VALUES (?, ?, 'bot', ?, ?, ?, ?)",
+               "handoff_offered, asked_which) VALUES (?, ?, 'bot', ?, ?, ?, ?, ?)",
                (message_id, conversation_id, turn.answer, json.dumps(turn.sources), turn.confidence,
-                int(turn.handoff_offered)))
+                int(turn.handoff_offered), int(turn.asked_which)))
     remember_placeholders(db, conversation_id, labels)
 
 
@@ -131,6 +132,7 @@ def mark_counted(db: sqlcipher3.Connection, conversation_id: str) -> bool:
 def _message(m: sqlcipher3.Row) -> dict[str, Any]:
     return {"id": m["id"], "role": m["role"], "text": m["text"], "sources": json.loads(m["sources"]),
             "confidence": m["confidence"], "handoff_offered": bool(m["handoff_offered"]),
+            "asked_which": bool(m["asked_which"]),
             "feedback": m["rating"], "author": m["author"], "created_at": m["created_at"]}
 
 
@@ -240,7 +242,7 @@ def summaries(db: sqlcipher3.Connection, filters: Filters, limit: int, offset: i
         "LIMIT 1) AS first_question, "
         "coalesce(max(m.created_at), c.created_at) AS active_at, coalesce(sum(f.rating = 'up'), 0) AS thumbs_up, "
         "coalesce(sum(f.rating = 'down'), 0) AS thumbs_down, "
-        "coalesce(sum(m.role = 'bot' AND m.handoff_offered), 0) AS unanswered, "
+        "coalesce(sum(m.role = 'bot' AND m.handoff_offered AND NOT m.asked_which), 0) AS unanswered, "
         "(SELECT status FROM handoffs h WHERE h.conversation_id = c.id ORDER BY h.id DESC LIMIT 1) AS handoff, "
         "(SELECT group_concat(tag, ' ') FROM (SELECT tag FROM conversation_tags t WHERE t.conversation_id = c.id "
         "ORDER BY tag)) AS tags FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id "
@@ -265,15 +267,17 @@ class GapQuestion:
 
 
 def gap_questions(db: sqlcipher3.Connection, limit: int) -> list[GapQuestion]:
-    """Return the most recent questions answered with "I don't know" or rated down."""
+    """Return the most recent questions answered with "I don't know" or rated down (a reply asking which
+    of several articles was meant is no gap: they exist)."""
     rows = db.execute(
-        "SELECT v.id, b.conversation_id, b.created_at, b.handoff_offered, f.rating, v.text AS question, "
-        "v.vector FROM messages b LEFT JOIN feedback f ON f.message_id = b.id JOIN messages v ON v.rowid = ("
-        "SELECT max(p.rowid) FROM messages p WHERE p.conversation_id = b.conversation_id AND p.role = 'visitor' "
-        "AND p.rowid < b.rowid) WHERE b.role = 'bot' AND (b.handoff_offered OR f.rating = 'down') "
+        "SELECT v.id, b.conversation_id, b.created_at, b.handoff_offered AND NOT b.asked_which AS gap, "
+        "f.rating, v.text AS question, v.vector FROM messages b LEFT JOIN feedback f ON f.message_id = b.id "
+        "JOIN messages v ON v.rowid = (SELECT max(p.rowid) FROM messages p WHERE p.conversation_id = "
+        "b.conversation_id AND p.role = 'visitor' AND p.rowid < b.rowid) WHERE b.role = 'bot' AND "
+        "((b.handoff_offered AND NOT b.asked_which) OR f.rating = 'down') "
         "ORDER BY b.created_at DESC LIMIT ?", (limit,))
     return [GapQuestion(row["id"], row["conversation_id"], row["question"], row["created_at"],
-                        bool(row["handoff_offered"]), row["rating"] == "down", row["vector"]) for row in rows]
+                        bool(row["gap"]), row["rating"] == "down", row["vector"]) for row in rows]
 
 
 def find_conversation(db: sqlcipher3.Connection, conversation_id: str) -> Conversation | None:

@@ -96,9 +96,8 @@ class Index:
     def listed_only(self) -> np.ndarray:
         """Whether each article is only a title and a list of example questions (an intent), with no text
         of its own: its questions are all the words it has (`search.confidence`)."""
-        has_text = np.zeros(len(self.article_ids), dtype=bool)
-        has_text[[self.entry_article[row] for row, c in enumerate(self.chunks) if c.kind == "passage"]] = True
-        return ~has_text
+        text = np.array([chunk.kind == "passage" for chunk in self.chunks], dtype=bool)
+        return np.bincount(self.entry_article[text], minlength=len(self.article_ids)) == 0
 
     @cached_property
     def article_words(self) -> tuple[frozenset[str], ...]:
