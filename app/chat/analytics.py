@@ -14,8 +14,9 @@ import sqlcipher3
 from app.db import transaction
 
 # conversation: counted once, on the day of its first counted turn; answered / unanswered / person: a
-# turn the bot answered from an article, answered "I don't know" (offering a person), or in which the
-# visitor asked for a person; handoff: a handoff opened; thumbs_*: an answer's first rating.
+# turn the bot answered from an article, answered "I don't know" or asked which of several look-alike
+# articles was meant (both offering a person), or in which the visitor asked for a person; handoff: a
+# handoff opened; thumbs_*: an answer's first rating.
 METRICS = ("conversation", "answered", "unanswered", "person", "handoff", "thumbs_up", "thumbs_down")
 ARTICLE = "article"
 
