@@ -71,9 +71,11 @@ def _scale(sizes: str, as_json: bool) -> None:
         click.echo(json.dumps({"embedding_runtime": embedder.runtime, "precision": embedder.precision, "sizes": rows}, indent=2))
         return
     click.echo(f"{len(pool)} distinct eval sentences, {len(queries)} held-out questions; model on {embedder.runtime} ({embedder.precision})")
-    click.echo("entries  articles  build s  index MB  process RSS MB  query p50 ms  p95 ms  search       recall@5")
+    click.echo("entries  articles  build s  index MB  process RSS MB  query p50 ms  p95 ms  "
+               "with context p50 ms  p95 ms  search       recall@5")
     for row in rows:
         recall = "-" if row["recall_at_5"] is None else f"{row['recall_at_5']:.3f}"
         click.echo(f"{row['entries']:<8} {row['articles']:<9} {row['build_s']:<8} {row['index_mb']:<9} "
                    f"{row['rss_mb']:<15} {row['p50_ms']:<13} {row['p95_ms']:<7} "
+                   f"{row['context_p50_ms']:<20} {row['context_p95_ms']:<7} "
                    f"{'approximate' if row['approximate'] else 'exact':<12} {recall}")

@@ -4,7 +4,8 @@ A seeded synthetic knowledge base is made from the eval sets' sentences (banking
 questions, DSTC knowledge snippets; ../shared/eval): each article a title, eight listed questions and
 one paragraph, all distinct texts. For each size it reports the build time, the index's size on disk,
 the memory of a fresh process that loads it with the embedding model (as a worker does) and one
-question's p50/p95 through `Pipeline.answer` (encode, search, compose) there; past the size where
+question's p50/p95 through `Pipeline.answer` (encode, search, compose) there, alone and with the two
+questions before it as the widget's context (names looked up, follow-up read); past the size where
 search turns approximate, recall@5 of the approximate index against exact search.
 """
 from __future__ import annotations
@@ -61,6 +62,7 @@ def _measure(root: str, model_exports: str, precision: str, queries: list[str], 
     from app.chat.pipeline import Pipeline
     from app.retrieval import index as index_store
     from app.retrieval.embedder import Embedder
+    from app.retrieval.context import TurnContext
     from app.retrieval.live import LiveIndex
 
     embedder = Embedder(exports=Path(model_exports), precision=precision)
@@ -69,12 +71,18 @@ def _measure(root: str, model_exports: str, precision: str, queries: list[str], 
     pipeline = Pipeline(None, embedder, LiveIndex(index), 0.45)
     for text in queries[:10]:
         pipeline.answer(text)
-    took = []
+    took, with_context = [], []
     for text in queries:
         began = time.perf_counter()
         pipeline.answer(text)
         took.append((time.perf_counter() - began) * 1000)
+    for number, text in enumerate(queries):  # as the widget sends it: the visitor's two messages before
+        context = TurnContext((queries[number - 2], queries[number - 1]))
+        began = time.perf_counter()
+        pipeline.answer(text, context)
+        with_context.append((time.perf_counter() - began) * 1000)
     took.sort()
+    with_context.sort()
     recall = None
     if index_store.approximate(index.faiss_index):
         vectors = embedder.encode(queries)
@@ -82,7 +90,9 @@ def _measure(root: str, model_exports: str, precision: str, queries: list[str], 
         exact = np.argsort(-(vectors @ index.vectors.T), axis=1)[:, :5]
         recall = float(np.mean([len(set(a) & set(b)) / 5 for a, b in zip(found, exact)]))
     out.put({"rss_mb": round(loaded), "p50_ms": round(statistics.median(took), 1),
-             "p95_ms": round(took[int(0.95 * (len(took) - 1))], 1), "recall_at_5": recall,
+             "p95_ms": round(took[int(0.95 * (len(took) - 1))], 1),
+             "context_p50_ms": round(statistics.median(with_context), 1),
+             "context_p95_ms": round(with_context[int(0.95 * (len(with_context) - 1))], 1), "recall_at_5": recall,
              "approximate": index_store.approximate(index.faiss_index)})
 
 
