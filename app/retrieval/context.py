@@ -109,8 +109,12 @@ class Names:
             for key in dict.fromkeys((tuple(words), core)):  # "san francisco zoo", and its own words
                 if key and _names_something(key, tuple(words), everyday):
                     keys.append((key, number))
-        # Each name as the words it must appear as, spaced, so a turn is read with one `in` per name.
-        self._names = [(f" {' '.join(key)} ", len(key), number, key) for key, number in keys]
+        # Each name as the words it must appear as, spaced, filed under its first word: a text is checked
+        # only against the names that start with one of its words (one `in` each), so a turn costs the
+        # same with 10 articles or 100,000.
+        self._names: dict[str, list[tuple[str, int, int, tuple[str, ...]]]] = {}
+        for key, number in keys:
+            self._names.setdefault(key[0], []).append((f" {' '.join(key)} ", len(key), number, key))
         self._titles = [tuple(_tokens(title)) for title in titles]
 
     def find(self, text: str) -> int | None:
@@ -133,8 +137,10 @@ class Names:
         orchard garden" is *Orchard Garden Hotel*, not *Orchard Hotel*, though "orchard" names both),
         then the one whose title it says whole ("called twin peaks": *Twin Peaks*, not *Twin Peaks
         Hotel*), then the longer name."""
-        words = " " + " ".join(_tokens(text)) + " "
-        found = [(length, number, key) for name, length, number, key in self._names if name in words]
+        tokens = _tokens(text)
+        words = " " + " ".join(tokens) + " "
+        found = [(length, number, key) for first in dict.fromkeys(tokens)
+                 for name, length, number, key in self._names.get(first, ()) if name in words]
         if not found:
             return None
         _, number, key = max(found, key=lambda f: (*self._said_of_title(words, f[1]), f[0], f[1]))
