@@ -263,11 +263,16 @@ PLACES = ["San Francisco Zoo", "San Francisco Museum of Modern Art", "San Franci
           "Rin's Thai Restaurant"]
 
 
+def titled(embedder, titles: list[str]):
+    """An index of one short article per title, numbered in order."""
+    source = "---\ntitle: \"{title}\"\nurl: kb:{n}\n---\n## About\n{title}.\n"
+    articles = [parse_article(f"place-{n}", source.format(title=t, n=n)) for n, t in enumerate(titles)]
+    return index_store.build(articles, embedder, 900)
+
+
 @pytest.fixture(scope="module")
 def places(embedder):
-    source = "---\ntitle: \"{title}\"\nurl: kb:{n}\n---\n## About\n{title}.\n"
-    articles = [parse_article(f"place-{n}", source.format(title=t, n=n)) for n, t in enumerate(PLACES)]
-    return index_store.build(articles, embedder, 900)
+    return titled(embedder, PLACES)
 
 
 @pytest.mark.parametrize("text, named", [
@@ -289,9 +294,7 @@ SIGHTS = ["Orchard Garden Hotel", "Orchard Hotel", "Twin Peaks", "Twin Peaks Hot
 
 @pytest.fixture(scope="module")
 def sights(embedder):
-    source = "---\ntitle: \"{title}\"\nurl: kb:{n}\n---\n## About\n{title}.\n"
-    articles = [parse_article(f"sight-{n}", source.format(title=t, n=n)) for n, t in enumerate(SIGHTS)]
-    return index_store.build(articles, embedder, 900)
+    return titled(embedder, SIGHTS)
 
 
 @pytest.mark.parametrize("text, named", [

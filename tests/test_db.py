@@ -142,14 +142,20 @@ def test_rekey_rejects_a_short_passphrase(runner):
     assert result.exit_code == 1 and "at least 20 characters" in result.output
 
 
-def test_migrations_link_old_subject_keys_and_retire_old_placeholder_hashes(tmp_path):
-    """0009/0010: keys learn where they were typed; fingerprints made with the long-lived key are retired."""
+def migrated_up_to(tmp_path: Path, count: int) -> sqlcipher3.Connection:
+    """A database with only the first `count` shipped migrations applied (the later ones still to run)."""
     early = tmp_path / "early"
     early.mkdir()
-    for path in db.migration_files(db.MIGRATIONS)[:8]:
+    for path in db.migration_files(db.MIGRATIONS)[:count]:
         (early / path[1].name).write_text(path[1].read_text())
     conn = open_db(tmp_path)
     db.migrate(conn, early)
+    return conn
+
+
+def test_migrations_link_old_subject_keys_and_retire_old_placeholder_hashes(tmp_path):
+    """0009/0010: keys learn where they were typed; fingerprints made with the long-lived key are retired."""
+    conn = migrated_up_to(tmp_path, 8)
     conn.execute("INSERT INTO visitors (id, token_hash) VALUES (1, 'h')")
     conn.execute("INSERT INTO conversations (id, visitor_id) VALUES ('c1', 1)")
     conn.execute("INSERT INTO placeholders VALUES ('c1', 'f-email', '<EMAIL_ADDRESS_1>'), ('c1', 'f-dob', "
@@ -178,12 +184,7 @@ def test_database_and_its_journal_files_are_readable_by_the_owner_only(app, visi
 
 def test_migration_marks_which_one_replies_stored_before_it(tmp_path):
     """0015: a "which one do you mean?" reply offered a person and listed sources; "I don't know" none."""
-    early = tmp_path / "early"
-    early.mkdir()
-    for path in db.migration_files(db.MIGRATIONS)[:14]:
-        (early / path[1].name).write_text(path[1].read_text())
-    conn = open_db(tmp_path)
-    db.migrate(conn, early)
+    conn = migrated_up_to(tmp_path, 14)
     conn.execute("INSERT INTO visitors (id, token_hash) VALUES (1, 'h')")
     conn.execute("INSERT INTO conversations (id, visitor_id, placeholder_key) VALUES ('c1', 1, zeroblob(32))")
     listed = '[{"title": "A", "url": "u"}]'
