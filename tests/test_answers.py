@@ -214,8 +214,9 @@ INTENTS = {  # articles that are only example questions, as intent-style knowled
     "Mattress sizes": ["What sizes do your mattresses come in?", "Do you have a king size mattress?",
                        "What are the dimensions of the queen mattress?", "Can I get a single bed mattress?",
                        "Is there a custom size option?"],
-    "Return policy": ["How do I return my mattress?", "Can I send the mattress back?", "What is the trial period?",
-                      "I want to return my order", "Is there a 100 night trial?"],
+    "Return policy": ["How do I return my mattress?", "Can I send the mattress back?",
+                      "What is the trial period?", "I want to return my order",
+                      "Is there a 100 night trial?"],
     "Delivery time": ["When will my mattress be delivered?", "How long does delivery take?",
                       "Do you deliver on weekends?", "Where is my order?", "Has my mattress shipped yet?"],
 }
@@ -223,9 +224,10 @@ INTENTS = {  # articles that are only example questions, as intent-style knowled
 
 @pytest.fixture(scope="module")
 def intents(embedder):
-    articles = [parse_article(f"intent-{n}", "---\n" + json.dumps({"title": title, "url": f"kb:{n}",
-                                                                   "questions": questions}) + f"\n---\n# {title}\n")
-                for n, (title, questions) in enumerate(INTENTS.items())]
+    front = [json.dumps({"title": title, "url": f"kb:{n}", "questions": questions})
+             for n, (title, questions) in enumerate(INTENTS.items())]
+    articles = [parse_article(f"intent-{n}", f"---\n{meta}\n---\n# {title}\n")
+                for n, (meta, title) in enumerate(zip(front, INTENTS))]
     return LiveIndex(index_store.build(articles, embedder, 900))
 
 
@@ -239,14 +241,16 @@ def test_a_question_in_words_no_listed_question_uses_is_not_answered(intents, em
 
 def test_a_question_in_the_listed_questions_words_pays_nothing(intents, embedder):
     default = Pipeline(None, embedder, intents, 0.45).answer("what sizes are there")
-    uncosted = Pipeline(None, embedder, intents, 0.45, weights=Weights(unused=0.0)).answer("what sizes are there")
-    assert default.sources[0].title == "Mattress sizes" and default.confidence == uncosted.confidence
+    uncosted = Pipeline(None, embedder, intents, 0.45, weights=Weights(unused=0.0))
+    assert uncosted.answer("what sizes are there").confidence == default.confidence
+    assert default.sources[0].title == "Mattress sizes"
 
 
 @pytest.mark.parametrize("question", ["can the lamp play music", "my parcel arrived damaged"])
 def test_an_article_with_text_of_its_own_pays_no_unused_words_cost(pipeline, embedder, kb_index, question):
     """Prose answers paraphrases its words do not cover; the cost would withhold them (README)."""
-    uncosted = Pipeline(None, embedder, LiveIndex(kb_index), 0.45, weights=Weights(unused=0.0)).answer(question)
+    without_cost = Pipeline(None, embedder, LiveIndex(kb_index), 0.45, weights=Weights(unused=0.0))
+    uncosted = without_cost.answer(question)
     answer = pipeline.answer(question)
     assert (answer.confidence, answer.section) == (uncosted.confidence, uncosted.section)
     assert not answer.handoff_offered

@@ -92,7 +92,8 @@ def _measure(root: str, model_exports: str, precision: str, queries: list[str], 
     out.put({"rss_mb": round(loaded), "p50_ms": round(statistics.median(took), 1),
              "p95_ms": round(took[int(0.95 * (len(took) - 1))], 1),
              "context_p50_ms": round(statistics.median(with_context), 1),
-             "context_p95_ms": round(with_context[int(0.95 * (len(with_context) - 1))], 1), "recall_at_5": recall,
+             "context_p95_ms": round(with_context[int(0.95 * (len(with_context) - 1))], 1),
+             "recall_at_5": recall,
              "approximate": index_store.approximate(index.faiss_index)})
 
 

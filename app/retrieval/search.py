@@ -29,7 +29,7 @@ class Weights:
     dense: float = 1.0
     classifier: float = 0.3
     lexical: float = 0.05
-    unused: float = 0.2  # lost by a listed-questions article using none of the question's words (`confidence`)
+    unused: float = 0.2  # lost by a listed-questions article using none of the question's words (confidence)
 
 
 DENSE_ONLY = Weights(top=1, classifier=0.0, lexical=0.0, unused=0.0)
