@@ -95,7 +95,9 @@ def _singular(word: str) -> str:
 
 
 class Names:
-    """Find articles' titles in text; a title is known by its distinctive words in order."""
+    """Find articles' titles in text; a title is known by its distinctive words in order. Only articles
+    with text of their own have names: an article that is only listed questions is an intent, and its
+    title ("Card arrival") is the operator's label for a topic, not a thing a visitor names."""
 
     def __init__(self, index: Index) -> None:
         titles = [index.chunks[row].title for row in index.first_rows]
@@ -104,6 +106,8 @@ class Names:
         everyday = _everyday_words(index)
         keys: list[tuple[tuple[str, ...], int]] = []
         for number, title in enumerate(titles):
+            if index.listed_only[number]:  # an intent's title ("Card arrival") labels a topic, names no thing
+                continue
             words = _tokens(title)
             core = tuple(t for t in words if t not in shared) or tuple(words)
             for key in dict.fromkeys((tuple(words), core)):  # "san francisco zoo", and its own words
