@@ -95,7 +95,8 @@ class Index:
     @cached_property
     def listed_only(self) -> np.ndarray:
         """Whether each article is only a title and a list of example questions (an intent), with no text
-        of its own: its questions are all the words it has (`search.confidence`)."""
+        of its own: its questions are all the words it has (`search.confidence`), and its title labels a
+        topic rather than naming a thing (`context.Names`)."""
         text = np.array([chunk.kind == "passage" for chunk in self.chunks], dtype=bool)
         return np.bincount(self.entry_article[text], minlength=len(self.article_ids)) == 0
 
