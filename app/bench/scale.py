@@ -71,30 +71,30 @@ def _measure(root: str, model_exports: str, precision: str, queries: list[str], 
     pipeline = Pipeline(None, embedder, LiveIndex(index), 0.45)
     for text in queries[:10]:
         pipeline.answer(text)
-    took, with_context = [], []
-    for text in queries:
-        began = time.perf_counter()
-        pipeline.answer(text)
-        took.append((time.perf_counter() - began) * 1000)
-    for number, text in enumerate(queries):  # as the widget sends it: the visitor's two messages before
-        context = TurnContext((queries[number - 2], queries[number - 1]))
-        began = time.perf_counter()
-        pipeline.answer(text, context)
-        with_context.append((time.perf_counter() - began) * 1000)
-    took.sort()
-    with_context.sort()
+    alone = _latencies(pipeline, [(text, None) for text in queries])
+    # As the widget sends it: the visitor's two messages before.
+    in_context = _latencies(pipeline, [(text, TurnContext((queries[n - 2], queries[n - 1])))
+                                       for n, text in enumerate(queries)])
     recall = None
     if index_store.approximate(index.faiss_index):
         vectors = embedder.encode(queries)
         _, found = index.faiss_index.search(vectors, 5)
         exact = np.argsort(-(vectors @ index.vectors.T), axis=1)[:, :5]
         recall = float(np.mean([len(set(a) & set(b)) / 5 for a, b in zip(found, exact)]))
-    out.put({"rss_mb": round(loaded), "p50_ms": round(statistics.median(took), 1),
-             "p95_ms": round(took[int(0.95 * (len(took) - 1))], 1),
-             "context_p50_ms": round(statistics.median(with_context), 1),
-             "context_p95_ms": round(with_context[int(0.95 * (len(with_context) - 1))], 1),
-             "recall_at_5": recall,
+    out.put({"rss_mb": round(loaded), "p50_ms": alone[0], "p95_ms": alone[1],
+             "context_p50_ms": in_context[0], "context_p95_ms": in_context[1], "recall_at_5": recall,
              "approximate": index_store.approximate(index.faiss_index)})
+
+
+def _latencies(pipeline, turns: list) -> tuple[float, float]:
+    """p50 and p95, in ms, of answering each (text, context) in turn."""
+    took = []
+    for text, context in turns:
+        began = time.perf_counter()
+        pipeline.answer(text, context)
+        took.append((time.perf_counter() - began) * 1000)
+    took.sort()
+    return round(statistics.median(took), 1), round(took[int(0.95 * (len(took) - 1))], 1)
 
 
 def measure_scale(entries: int, embedder, model_exports: Path, pool: list[str], queries: list[str]) -> dict:

@@ -100,18 +100,17 @@ class Names:
     title ("Card arrival") is the operator's label for a topic, not a thing a visitor names."""
 
     def __init__(self, index: Index) -> None:
-        titles = [index.chunks[row].title for row in index.first_rows]
-        common = Counter(t for title in titles for t in set(_tokens(title)))
+        self._titles = [tuple(_tokens(index.chunks[row].title)) for row in index.first_rows]
+        common = Counter(t for words in self._titles for t in set(words))
         shared = {t for t, n in common.items() if n >= 3}  # "hotel", "house", "guest" name no one thing
         everyday = _everyday_words(index)
         keys: list[tuple[tuple[str, ...], int]] = []
-        for number, title in enumerate(titles):
+        for number, words in enumerate(self._titles):
             if index.listed_only[number]:  # an intent's title ("Card arrival") labels a topic, names no thing
                 continue
-            words = _tokens(title)
-            core = tuple(t for t in words if t not in shared) or tuple(words)
-            for key in dict.fromkeys((tuple(words), core)):  # "san francisco zoo", and its own words
-                if key and _names_something(key, tuple(words), everyday):
+            core = tuple(t for t in words if t not in shared) or words
+            for key in dict.fromkeys((words, core)):  # "san francisco zoo", and its own words
+                if key and _names_something(key, words, everyday):
                     keys.append((key, number))
         # Each name as the words it must appear as, spaced, filed under its first word: a text is checked
         # only against the names that start with one of its words (one `in` each), so a turn costs the
@@ -119,7 +118,6 @@ class Names:
         self._names: dict[str, list[tuple[str, int, int, tuple[str, ...]]]] = {}
         for key, number in keys:
             self._names.setdefault(key[0], []).append((f" {' '.join(key)} ", len(key), number, key))
-        self._titles = [tuple(_tokens(title)) for title in titles]
 
     def find(self, text: str) -> int | None:
         """Return the article number whose name the text holds (the longest name if several)."""
