@@ -78,6 +78,9 @@ def test_sign_in_open_conversation_resolve_handoff_sign_out(browser, server):
     body = page.locator("main").inner_text()
     assert "<EMAIL_ADDRESS_1>" in body and EMAIL not in body and "Marlowe" not in body
     assert "Shipping options" in body and fits(page)
+    # An answer's paragraphs and list items stay on lines of their own, as the visitor saw them.
+    answer = page.locator(".messages li.bot > p").first
+    assert answer.evaluate("p => getComputedStyle(p).whiteSpace") == "pre-line"
     shot(page, "console-4-conversation")
     page.get_by_label("Add a tag").fill("gift-cards")
     page.get_by_label("Add a tag").press("Enter")
