@@ -50,8 +50,10 @@ def eval_retrieval(kb: Path, queries: Path, dev: Path | None, threshold: float |
         check_files(kb, queries, dev)
         embedder = load_embedder(settings)
         rows = engine_configs(settings["UNUSED_WORDS_COST"])  # ours as the server runs it
+        embedder = _Remembering(embedder)  # the pipeline's own encodes reuse the batch-encoded queries
         results = evaluate(kb, queries, dev, embedder, rows, threshold,
-                           scrub=_product_scrubber(settings, kb, as_searched=True) if scrub else None)
+                           scrub=_product_scrubber(settings, kb, as_searched=True) if scrub else None,
+                           answerer=pipeline_answerer(embedder))
     except (EvalDataError, ModelError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:
@@ -150,6 +152,27 @@ class _Remembering:
         return np.stack([self._known[t] for t in texts]) if texts else self._embedder.encode([])
 
 
+def pipeline_answerer(embedder):
+    """`eval retrieval`'s answerer: the chat pipeline's `answer`, with the row's weights and threshold
+    (app.retrieval.evaluate.Answerer) and the server's signals — the dense-only baseline's none."""
+    from app.chat.pipeline import Pipeline
+    from app.retrieval.context import Signals
+    from app.retrieval.live import LiveIndex
+    from app.retrieval.search import DENSE_ONLY
+
+    def answerer(index, weights, threshold):
+        signals = _plain_signals() if weights == DENSE_ONLY else Signals()
+        return Pipeline(None, embedder, LiveIndex(index), threshold, weights=weights, signals=signals).answer
+    return answerer
+
+
+def _plain_signals():
+    """The baselines' signals: no names read, a guess among look-alikes."""
+    from app.retrieval.context import Signals
+
+    return Signals(names=False, look_alikes=False)
+
+
 def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0) -> dict:
     """The rows of `eval dialogue`: each is the chat pipeline's own answer code, configured as the server
     runs it (`unused`: QUIETDESK_UNUSED_WORDS_COST). With `scrub` (text → scrubbed text) each turn and its
@@ -173,7 +196,7 @@ def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0) -> dict:
             return lambda text, context: pipeline.answer(clean(text))
         return lambda text, context: pipeline.answer(clean(text), TurnContext(tuple(clean(c) for c in context)))
 
-    plain = Signals(names=False, look_alikes=False)  # the baseline reads no names, guesses among look-alikes
+    plain = _plain_signals()
     engines = {"ours": engine(), "ours on the turn alone": engine(False),
                "dense-only baseline": engine(False, weights=DENSE_ONLY, signals=plain),
                "ours without names from context": engine(signals=Signals(names=False)),

@@ -9,12 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from app.chat.pipeline import Pipeline
-from app.evaluation import eval_cli
+from app.evaluation import eval_cli, pipeline_answerer
 from app.retrieval import index as index_store
 from app.retrieval.articles import load_articles
 from app.retrieval.evaluate import engine_configs, evaluate
 from app.retrieval.live import LiveIndex
 from tests.conftest import KNOWLEDGE, ROOT
+from tests.test_answers import HOTELS, hotel_articles
 
 FIXTURES = ROOT / "tests" / "fixtures"
 KB, DEV, QUERIES = FIXTURES / "eval_kb.jsonl", FIXTURES / "eval_dev.jsonl", FIXTURES / "eval_queries.jsonl"
@@ -22,7 +23,7 @@ KB, DEV, QUERIES = FIXTURES / "eval_kb.jsonl", FIXTURES / "eval_dev.jsonl", FIXT
 
 @pytest.fixture(scope="module")
 def results(embedder):
-    return {r.name: r for r in evaluate(KB, QUERIES, DEV, embedder)}
+    return {r.name: r for r in evaluate(KB, QUERIES, DEV, embedder, answerer=pipeline_answerer(embedder))}
 
 
 def test_our_engine_answers_every_fixture_question_and_refuses_the_rest(results):
@@ -40,7 +41,7 @@ def test_baselines_and_one_ablation_per_mechanism_are_reported(results):
 
 
 def test_without_dev_nothing_abstains(embedder):
-    ours = evaluate(KB, QUERIES, None, embedder)[0]
+    ours = evaluate(KB, QUERIES, None, embedder, answerer=pipeline_answerer(embedder))[0]
     assert ours.threshold == 0.0 and ours.oos_recall == 0.0 and ours.accuracy == 1.0
 
 
@@ -107,11 +108,28 @@ def test_eval_pii_reports_a_malformed_line(tmp_path):
 
 
 def test_fixed_threshold_row_scores_out_of_scope_as_a_class(embedder):
-    rows = {r.name: r for r in evaluate(KB, QUERIES, None, embedder, fixed=0.45)}
+    rows = {r.name: r for r in evaluate(KB, QUERIES, None, embedder, fixed=0.45, answerer=pipeline_answerer(embedder))}
     fixed = rows["ours at the product threshold"]
     assert fixed.threshold == 0.45 and rows["ours"].threshold == 0.0
     assert fixed.oos_recall > rows["ours"].oos_recall == 0.0  # without a threshold nothing abstains
     assert 0 < fixed.overall <= 1
+
+
+def test_eval_retrieval_decides_as_the_chat_pipeline_does(tmp_path, embedder):
+    """The published figures are what the server says: six inns answer "Is parking available?" alike, so
+    the chat pipeline asks which one is meant — an abstention in the figures, as it is in the chat — while
+    scoring the search's best article alone would count a guess among the inns. Named, it is answered."""
+    kb = tmp_path / "inns.jsonl"
+    kb.write_text("".join(json.dumps({"id": slug, "title": title, "questions": [], "body": text.split("---\n")[-1]})
+                          + "\n" for (slug, text), (title, _, _) in zip(hotel_articles().items(), HOTELS)))
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text(json.dumps({"query": "Is parking available?", "label": "millbrook-lodge"}) + "\n"
+                       + json.dumps({"query": "Is parking available at the Millbrook Lodge?",
+                                     "label": "millbrook-lodge"}) + "\n")
+    served = evaluate(kb, queries, None, embedder, fixed=0.45, answerer=pipeline_answerer(embedder))[-1]
+    assert (served.abstention_rate, served.accuracy) == (0.5, 0.5)  # asked which one; answered the named one
+    guessed = evaluate(kb, queries, None, embedder, fixed=0.45)[-1]  # the search's decision, taken from its parts
+    assert guessed.abstention_rate == 0.0
 
 
 def test_eval_gaps_scores_grouping_against_labels(tmp_path):

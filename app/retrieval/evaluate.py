@@ -3,9 +3,11 @@
 A KB file (`{id, title, questions[, body]}` per line) becomes Markdown articles in a temporary
 folder, read back by the real article loader, indexed by the real builder and saved and loaded
 through the real store. Each query then goes through the chat pipeline's decision (answer with the
-best article, or abstain below the threshold). Thresholds are fitted on the dev file only; the
-queries file is only scored. Without a dev file there is no out-of-scope data to fit on, so the
-threshold is 0 and nothing abstains.
+best article, or abstain below the threshold). Given an `answerer` (the CLI passes the chat pipeline's own
+`answer`, as `eval dialogue` does), that decision is the pipeline's: the published figures are what the
+server says, by construction. Thresholds are fitted on the dev file only; the queries file is only
+scored. Without a dev file there is no out-of-scope data to fit on, so the threshold is 0 and nothing
+abstains.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from typing import Callable
 import numpy as np
 import yaml
 
-from app.chat.answer import compose
+from app.chat.answer import Answer, compose
 from app.retrieval import index as index_store
 from app.retrieval.articles import load_articles
 from app.retrieval.embedder import Embedder
@@ -52,6 +54,10 @@ def unused_words_switched(ours: Weights) -> tuple[str, Weights]:
     if ours.unused:
         return "ours without the unused-words cost", dataclasses.replace(ours, unused=0.0)
     return "ours with the unused-words cost 0.2", dataclasses.replace(ours, unused=0.2)
+
+
+# (index, weights, threshold) -> the chat pipeline's answer to one question, configured so.
+Answerer = Callable[[index_store.Index, Weights, float], Callable[[str], Answer]]
 
 
 class EvalDataError(ValueError):
@@ -151,16 +157,23 @@ class Outcome:
 
 
 def run_queries(index: index_store.Index, vectors: np.ndarray, queries: list[Query], weights: Weights,
-                confidence: str, threshold: float) -> tuple[list[Outcome], float]:
-    """Answer every query as the chat pipeline would; return outcomes and seconds spent ranking."""
+                confidence: str, threshold: float,
+                answer: Callable[[str], Answer] | None = None) -> tuple[list[Outcome], float]:
+    """Answer every query as the chat pipeline would (with `answer`: as it does); return outcomes and the
+    seconds spent (ranking, and answering when `answer` is given)."""
     outcomes, started = [], time.perf_counter()
     number = {url: i for i, url in enumerate(index.chunks[r].url for r in index.first_rows)}
+    url_of = {index.chunks[r].article: index.chunks[r].url for r in index.first_rows}
     for query, vector in zip(queries, vectors):
-        scores = article_scores(index, vector, query.text, weights)
+        scores = article_scores(index, vector, query.text, weights)  # for the gold's rank
         hits = top_hits(index, scores, 2) if query.text.strip() else []  # nothing asked: abstain
-        if not hits:
+        if answer is not None and confidence == "score":  # the chat pipeline itself decides
+            reply = answer(query.text)
+            sure = reply.confidence
+            answered = None if reply.handoff_offered else url_of[reply.article]
+        elif not hits:
             sure, answered = 0.0, None
-        elif confidence == "score":  # the chat pipeline's own decision
+        elif confidence == "score":  # the chat pipeline's decision, taken from its parts
             sure = search_confidence(index, int(np.argmax(scores)), hits[0].score, query.text, weights)
             hits[0] = dataclasses.replace(hits[0], score=sure)
             answered = None if compose(hits, None, threshold).handoff_offered else hits[0].url
@@ -205,42 +218,50 @@ def score(name: str, outcomes: list[Outcome], queries: list[Query], seconds: flo
 
 def evaluate(kb: Path, queries_path: Path, dev_path: Path | None, embedder: Embedder,
              configs: dict[str, tuple[Weights, str]] | None = None, fixed: float | None = None,
-             scrub: Callable[[str], str] | None = None) -> list[Scores]:
+             scrub: Callable[[str], str] | None = None, answerer: Answerer | None = None) -> list[Scores]:
     """Score every configuration on the queries, each with its threshold fitted on dev (if given);
     with `fixed`, add a row for our engine at that threshold (the product's, untuned for this data).
 
     With `scrub` (the product's scrubber, as the server runs it) every query and dev query is scrubbed
     first, as a visitor's message is, and a last row scores our engine on the raw text: what scrubbing
-    costs."""
+    costs. With `answerer`, every row the chat pipeline can run (all but the BM25 baseline and the margin
+    ablation) is answered by the pipeline configured with its weights."""
     check_files(kb, queries_path, dev_path)
     configs = configs or engine_configs()
     index = build_index(kb, embedder)
     queries, dev = load_queries(queries_path), load_queries(dev_path) if dev_path else []
     if scrub is None:
-        return evaluate_configs(index, queries, dev, embedder, configs, fixed)
-    raw = evaluate_configs(index, queries, dev, embedder, dict(list(configs.items())[:1]), fixed)
+        return evaluate_configs(index, queries, dev, embedder, configs, fixed, answerer)
+    raw = evaluate_configs(index, queries, dev, embedder, dict(list(configs.items())[:1]), fixed, answerer)
     queries, dev = ([Query(scrub(q.text), q.label) for q in items] for items in (queries, dev))
-    return evaluate_configs(index, queries, dev, embedder, configs, fixed) + [
+    return evaluate_configs(index, queries, dev, embedder, configs, fixed, answerer) + [
         dataclasses.replace(row, name=f"{row.name}, without scrubbing") for row in raw]
 
 
 def evaluate_configs(index: index_store.Index, queries: list[Query], dev: list[Query], embedder: Embedder,
-                     configs: dict[str, tuple[Weights, str]], fixed: float | None) -> list[Scores]:
+                     configs: dict[str, tuple[Weights, str]], fixed: float | None,
+                     answerer: Answerer | None = None) -> list[Scores]:
     """Score each configuration (and, with `fixed`, ours at that threshold) on these queries."""
     started = time.perf_counter()
     vectors = embedder.encode([q.text for q in queries])
     encode_seconds = time.perf_counter() - started
     dev_vectors = embedder.encode([q.text for q in dev]) if dev else None
+
+    def run(vectors: np.ndarray, queries: list[Query], weights: Weights, confidence: str, threshold: float):
+        served = answerer and confidence == "score" and (weights.dense or weights.classifier)
+        answer = answerer(index, weights, threshold) if served else None
+        return run_queries(index, vectors, queries, weights, confidence, threshold, answer)
+
     results = []
     for name, (weights, confidence) in configs.items():
         threshold = 0.0
         if dev:
-            threshold = fit_threshold(run_queries(index, dev_vectors, dev, weights, confidence, 0.0)[0], dev)
-        outcomes, seconds = run_queries(index, vectors, queries, weights, confidence, threshold)
+            threshold = fit_threshold(run(dev_vectors, dev, weights, confidence, 0.0)[0], dev)
+        outcomes, seconds = run(vectors, queries, weights, confidence, threshold)
         results.append(score(name, outcomes, queries, seconds + encode_seconds, threshold))
     if fixed is not None:
         weights, confidence = next(iter(configs.values()))
-        outcomes, seconds = run_queries(index, vectors, queries, weights, confidence, fixed)
+        outcomes, seconds = run(vectors, queries, weights, confidence, fixed)
         results.append(score("ours at the product threshold", outcomes, queries, seconds + encode_seconds, fixed))
     return results
 
