@@ -108,7 +108,8 @@ def test_eval_pii_reports_a_malformed_line(tmp_path):
 
 
 def test_fixed_threshold_row_scores_out_of_scope_as_a_class(embedder):
-    rows = {r.name: r for r in evaluate(KB, QUERIES, None, embedder, fixed=0.45, answerer=pipeline_answerer(embedder))}
+    rows = {r.name: r for r in evaluate(KB, QUERIES, None, embedder, fixed=0.45,
+                                        answerer=pipeline_answerer(embedder))}
     fixed = rows["ours at the product threshold"]
     assert fixed.threshold == 0.45 and rows["ours"].threshold == 0.0
     assert fixed.oos_recall > rows["ours"].oos_recall == 0.0  # without a threshold nothing abstains
@@ -120,15 +121,15 @@ def test_eval_retrieval_decides_as_the_chat_pipeline_does(tmp_path, embedder):
     the chat pipeline asks which one is meant — an abstention in the figures, as it is in the chat — while
     scoring the search's best article alone would count a guess among the inns. Named, it is answered."""
     kb = tmp_path / "inns.jsonl"
-    kb.write_text("".join(json.dumps({"id": slug, "title": title, "questions": [], "body": text.split("---\n")[-1]})
-                          + "\n" for (slug, text), (title, _, _) in zip(hotel_articles().items(), HOTELS)))
+    kb.write_text("".join(json.dumps({"id": slug, "title": title, "body": text.split("---\n")[-1]}) + "\n"
+                          for (slug, text), (title, _, _) in zip(hotel_articles().items(), HOTELS)))
     queries = tmp_path / "queries.jsonl"
     queries.write_text(json.dumps({"query": "Is parking available?", "label": "millbrook-lodge"}) + "\n"
                        + json.dumps({"query": "Is parking available at the Millbrook Lodge?",
                                      "label": "millbrook-lodge"}) + "\n")
     served = evaluate(kb, queries, None, embedder, fixed=0.45, answerer=pipeline_answerer(embedder))[-1]
     assert (served.abstention_rate, served.accuracy) == (0.5, 0.5)  # asked which one; answered the named one
-    guessed = evaluate(kb, queries, None, embedder, fixed=0.45)[-1]  # the search's decision, taken from its parts
+    guessed = evaluate(kb, queries, None, embedder, fixed=0.45)[-1]  # the search's decision from its parts
     assert guessed.abstention_rate == 0.0
 
 
