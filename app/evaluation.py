@@ -50,10 +50,9 @@ def eval_retrieval(kb: Path, queries: Path, dev: Path | None, threshold: float |
         check_files(kb, queries, dev)
         embedder = load_embedder(settings)
         rows = engine_configs(settings["UNUSED_WORDS_COST"])  # ours as the server runs it
-        embedder = _Remembering(embedder)  # the pipeline's own encodes reuse the batch-encoded queries
         results = evaluate(kb, queries, dev, embedder, rows, threshold,
                            scrub=_product_scrubber(settings, kb, as_searched=True) if scrub else None,
-                           answerer=pipeline_answerer(embedder))
+                           answerer=pipeline_answerer)
     except (EvalDataError, ModelError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:
@@ -136,34 +135,16 @@ def eval_gaps(queries: Path, intents: int, seed: int) -> None:
                    f"{homogeneity_score(truth, predicted):.3f}        {completeness_score(truth, predicted):.3f}{mark}")
 
 
-class _Remembering:
-    """An embedder that encodes each distinct text once per run, so every row pays one encode per text."""
-
-    def __init__(self, embedder) -> None:
-        self._embedder, self._known = embedder, {}
-        self.name, self.identity, self.dimension = embedder.name, embedder.identity, embedder.dimension
-
-    def encode(self, texts: list[str]):
-        import numpy as np
-
-        missing = [t for t in dict.fromkeys(texts) if t not in self._known]
-        if missing:
-            self._known.update(zip(missing, self._embedder.encode(missing)))
-        return np.stack([self._known[t] for t in texts]) if texts else self._embedder.encode([])
-
-
-def pipeline_answerer(embedder):
-    """`eval retrieval`'s answerer: the chat pipeline's `answer`, with the row's weights and threshold
-    (app.retrieval.evaluate.Answerer) and the server's signals — the dense-only baseline's none."""
+def pipeline_answerer(index, embedder, weights, threshold):
+    """`eval retrieval`'s answerer (app.retrieval.evaluate.Answerer): the chat pipeline's `answer` with the
+    row's weights and threshold and the server's signals — the dense-only baseline's none."""
     from app.chat.pipeline import Pipeline
     from app.retrieval.context import Signals
     from app.retrieval.live import LiveIndex
     from app.retrieval.search import DENSE_ONLY
 
-    def answerer(index, weights, threshold):
-        signals = _plain_signals() if weights == DENSE_ONLY else Signals()
-        return Pipeline(None, embedder, LiveIndex(index), threshold, weights=weights, signals=signals).answer
-    return answerer
+    signals = _plain_signals() if weights == DENSE_ONLY else Signals()
+    return Pipeline(None, embedder, LiveIndex(index), threshold, weights=weights, signals=signals).answer
 
 
 def _plain_signals():
@@ -232,12 +213,12 @@ def eval_dialogue(kb: Path, queries: Path, dev: Path | None, threshold: float | 
                                         load_turns)
     from app.engines import load_embedder
     from app.retrieval.embedder import ModelError
-    from app.retrieval.evaluate import EvalDataError, build_index
+    from app.retrieval.evaluate import EvalDataError, Remembering, build_index
 
     settings = _settings()
     try:
         check_dialogue_files(kb, queries, dev)
-        embedder = _Remembering(load_embedder(settings))
+        embedder = Remembering(load_embedder(settings))
         index = build_index(kb, embedder, settings["CHUNK_CHARS"]).prepare()
         turns, dev_turns = load_turns(queries), load_turns(dev) if dev else []
         embedder.encode([t.text for t in turns + dev_turns])  # batch-encoded once, as eval retrieval does

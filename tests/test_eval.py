@@ -23,7 +23,7 @@ KB, DEV, QUERIES = FIXTURES / "eval_kb.jsonl", FIXTURES / "eval_dev.jsonl", FIXT
 
 @pytest.fixture(scope="module")
 def results(embedder):
-    return {r.name: r for r in evaluate(KB, QUERIES, DEV, embedder, answerer=pipeline_answerer(embedder))}
+    return {r.name: r for r in evaluate(KB, QUERIES, DEV, embedder, answerer=pipeline_answerer)}
 
 
 def test_our_engine_answers_every_fixture_question_and_refuses_the_rest(results):
@@ -41,7 +41,7 @@ def test_baselines_and_one_ablation_per_mechanism_are_reported(results):
 
 
 def test_without_dev_nothing_abstains(embedder):
-    ours = evaluate(KB, QUERIES, None, embedder, answerer=pipeline_answerer(embedder))[0]
+    ours = evaluate(KB, QUERIES, None, embedder, answerer=pipeline_answerer)[0]
     assert ours.threshold == 0.0 and ours.oos_recall == 0.0 and ours.accuracy == 1.0
 
 
@@ -109,7 +109,7 @@ def test_eval_pii_reports_a_malformed_line(tmp_path):
 
 def test_fixed_threshold_row_scores_out_of_scope_as_a_class(embedder):
     rows = {r.name: r for r in evaluate(KB, QUERIES, None, embedder, fixed=0.45,
-                                        answerer=pipeline_answerer(embedder))}
+                                        answerer=pipeline_answerer)}
     fixed = rows["ours at the product threshold"]
     assert fixed.threshold == 0.45 and rows["ours"].threshold == 0.0
     assert fixed.oos_recall > rows["ours"].oos_recall == 0.0  # without a threshold nothing abstains
@@ -127,7 +127,7 @@ def test_eval_retrieval_decides_as_the_chat_pipeline_does(tmp_path, embedder):
     queries.write_text(json.dumps({"query": "Is parking available?", "label": "millbrook-lodge"}) + "\n"
                        + json.dumps({"query": "Is parking available at the Millbrook Lodge?",
                                      "label": "millbrook-lodge"}) + "\n")
-    served = evaluate(kb, queries, None, embedder, fixed=0.45, answerer=pipeline_answerer(embedder))[-1]
+    served = evaluate(kb, queries, None, embedder, fixed=0.45, answerer=pipeline_answerer)[-1]
     assert (served.abstention_rate, served.accuracy) == (0.5, 0.5)  # asked which one; answered the named one
     guessed = evaluate(kb, queries, None, embedder, fixed=0.45)[-1]  # the search's decision from its parts
     assert guessed.abstention_rate == 0.0
