@@ -20,6 +20,12 @@ WHICH_ONE = "That depends on which one you mean:"
 WHICH_ONE_MORE = "That depends on which one you mean, for example:"
 TELL_ME = "Tell me which one, or I can connect you with someone from our support team."
 NAMED = 5  # look-alikes a "which one?" reply names
+SMALL_TALK = {  # app.chat.intents.small_talk's kinds: nothing about the product, so nothing to cite
+    "greeting": "Hello! What can I help you with?",
+    "thanks": "You're welcome! Is there anything else I can help you with?",
+    "goodbye": "Thank you for getting in touch. Goodbye!",
+    "acknowledged": "Is there anything else I can help you with?",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,12 @@ def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: i
     text, blocks = section_answer(passage, url, limit)
     return Answer(text, (Source(top.title, url),), confidence, False, top.article, passage.chunk.heading,
                   blocks)
+
+
+def small_talk_answer(kind: str) -> Answer:
+    """The reply to small talk of this kind ("greeting", "thanks", "goodbye", "acknowledged")."""
+    text = SMALL_TALK[kind]
+    return Answer(text, (), 1.0, False, blocks=(Block("paragraph", spans=(Span(text),)),))
 
 
 def which_one(alike: tuple[Hit, ...], threshold: float) -> Answer:

@@ -1,9 +1,11 @@
-"""Recognise a visitor asking for a person ("talk to a human", "agent please", "mit einem Menschen
-sprechen") so the chat starts a handoff instead of searching the help articles for it.
+"""Recognise the messages that are no question for the help articles: a visitor asking for a person
+("talk to a human", "agent please", "mit einem Menschen sprechen"), so the chat starts a handoff, and
+small talk ("hi", "thanks a lot!", "ok bye"), which gets a short social reply.
 
-Pure engine: text in, bool out. A request needs a word for a person together with a verb of
+Pure engine: text in, answer out. A request needs a word for a person together with a verb of
 talking, or a short message that is little more than the person word ("agent", "human please"),
 so questions that merely mention people ("how do I add a person to my account?") are not taken.
+Small talk is a message of greetings, thanks, goodbyes and acknowledgements and nothing else.
 """
 from __future__ import annotations
 
@@ -30,3 +32,45 @@ def wants_human(text: str) -> bool:
     if len(text) > 160 or _NOT_A_REQUEST.search(text):
         return False
     return bool(_BARE.match(text) or _REQUEST.search(text))
+
+
+# Small talk: a message that is nothing but a greeting, thanks, a goodbye or an acknowledgement ("hi",
+# "thanks a lot!", "ok bye", "great, that helped") asks the articles nothing. Searched, it got "I couldn't
+# find an answer… want a human?" and showed up as a knowledge gap; it gets a short social reply instead.
+_GREETING = (r"hi|hello|hey|hiya|howdy|good\s+(?:morning|afternoon|evening|day)|"
+             r"hallo|guten\s+(?:morgen|tag|abend)|moin|servus|bonjour|bonsoir|salut")
+_THANKS = (r"thanks|thank\s+you|thank\s+u|thanx|thx|ty|tysm|cheers|much\s+appreciated|"
+           r"(?:i\s+)?appreciate\s+(?:it|that)|danke(?:\s+sch[öo]n)?|vielen\s+dank|merci(?:\s+beaucoup)?")
+_GOODBYE = (r"bye|bye\s+bye|goodbye|good\s+bye|see\s+(?:you|ya)|"
+            r"have\s+a\s+(?:nice|good|great)\s+(?:day|evening|one)|that'?s\s+all(?:\s+i\s+needed)?|"
+            r"that\s+is\s+all|nothing\s+else|tsch[üu]ss|auf\s+wiedersehen|au\s+revoir")
+_ACKNOWLEDGED = (r"ok|okay|k|great|perfect|awesome|cool|nice|brilliant|excellent|wonderful|super|alright|"
+                 r"all\s+right|got\s+it|understood|i\s+see|that\s+(?:helped|helps|was\s+helpful)|"
+                 r"(?:very\s+)?helpful|so\s+much|a\s+lot|very\s+much|again|for\s+that|"
+                 r"for\s+(?:your|the|all\s+(?:your|the))\s+help|there|everyone|team|"
+                 r"that'?s\s+it|that'?s\s+everything")
+# A masked name in a greeting ("hi, I'm <PERSON_1>") says nothing more; alone, it is no small talk.
+_INTRODUCED = re.compile(r"(?<!\w)(?:(?:i'?m|i\s+am|this\s+is|my\s+name\s+is)\s+)?<[A-Z_]+\d*>", re.I)
+_DECLINED = r"no\s+thanks|no\s+thank\s+you|nope|no\s+need"  # "no thanks" to the offer of a person
+_KINDS = ("goodbye", "thanks", "greeting", "acknowledged")  # a message with several is its first of these
+_PHRASES = [(kind, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.I))
+            for kind, pattern in (("acknowledged", _DECLINED), ("goodbye", _GOODBYE), ("thanks", _THANKS),
+                                  ("greeting", _GREETING), ("acknowledged", _ACKNOWLEDGED))]
+
+
+def small_talk(text: str) -> str:
+    """Say what kind of small talk the message is — "goodbye", "thanks", "greeting" or "acknowledged" — or
+    "" when it asks or says anything else ("hi, how do I reset my password?", "no thanks, I want a refund").
+    A bare "yes" or "no" is not small talk: it may answer the bot's offer of a person; "no thanks" turns
+    the offer down, an acknowledgement."""
+    text = " ".join(text.split())
+    if len(text) > 80:
+        return ""
+    rest, kinds = _INTRODUCED.sub(" ", text), set()
+    for kind, phrase in _PHRASES:
+        rest, found = phrase.subn(" ", rest)
+        if found:
+            kinds.add(kind)
+    if re.search(r"\w", rest):
+        return ""
+    return next((kind for kind in _KINDS if kind in kinds), "")

@@ -13,9 +13,9 @@ import sqlcipher3
 from flask import current_app
 
 from app.chat import analytics, transcripts
-from app.chat.answer import ANSWER_CHARS, Answer, Source, compose, which_one
+from app.chat.answer import ANSWER_CHARS, Answer, Source, compose, small_talk_answer, which_one
 from app.chat.answer_cache import AnswerCache
-from app.chat.intents import wants_human
+from app.chat.intents import small_talk, wants_human
 from app.chat.scrubbed_memo import ScrubbedMemo
 from app.db import get_db, transaction
 from app.privacy import consent, subjects
@@ -98,8 +98,11 @@ class Pipeline:
         placeholders = Placeholders(*transcripts.placeholders(db, conversation.id)) if keep else None
         scrubbed = self.scrubber.scrub(text, placeholders)
         self.memo.remember(text, for_search(scrubbed.text))  # the next message's context holds this one
+        chat = small_talk(scrubbed.text)  # "hi", "thanks!", "ok bye": no question for the articles either
         if wants_human(scrubbed.text):  # a request for a person, not a question for the articles
             answer, vector = _HUMAN_ANSWER, None
+        elif chat:
+            answer, vector = small_talk_answer(chat), None
         else:
             answer, vector = self._answer(index, scrubbed.text, self._scrubbed(context),
                                           current_app.config.get("ANSWER_CHARS", self.answer_chars))
@@ -114,7 +117,7 @@ class Pipeline:
                             for f in scrubbed.entities if f.fingerprint]
                 transcripts.append_turn(db, conversation.id, turn, message_id, placeholders.labels)
                 subjects.remember(db, conversation.visitor_id, mentions)
-            if count:
+            if count and not chat:  # small talk is no turn the bot could answer or fail to
                 _count_turn(db, conversation.id, answer)
         return Reply(answer.text, answer.sources, answer.confidence, answer.handoff_offered, message_id, keep,
                      blocks=answer.blocks, human_requested=answer.text is HUMAN_REQUESTED)

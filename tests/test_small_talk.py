@@ -1,0 +1,57 @@
+"""Small talk — "hi", "thanks a lot!", "ok bye" — gets a short social reply, not "I couldn't find an
+answer… want a human?": no article is searched, nothing is offered, it is no knowledge gap and no
+unanswered turn in the analytics. A message that also asks something is a question as before."""
+from __future__ import annotations
+
+import pytest
+
+from app.admin import accounts
+from app.chat.answer import DONT_KNOW, SMALL_TALK
+from app.chat.intents import small_talk
+from tests.conftest import Visitor
+from tests.test_admin_pages import PASSWORD, Console, database
+from tests.test_analytics import counters
+from tests.test_console_loop import gap_sections
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("hi", "greeting"), ("Hello there!", "greeting"), ("Good morning", "greeting"), ("Hi! 👋", "greeting"),
+    ("hi, I'm <PERSON_1>", "greeting"),  # a masked name says nothing more
+    ("Thanks!", "thanks"), ("thank you so much", "thanks"), ("Thanks a lot, that helped", "thanks"),
+    ("cheers", "thanks"), ("vielen Dank", "thanks"), ("merci beaucoup", "thanks"),
+    ("bye", "goodbye"), ("ok thanks bye", "goodbye"), ("Great, thanks a lot, that's all I needed", "goodbye"),
+    ("have a nice day!", "goodbye"), ("ok, got it", "acknowledged"), ("perfect", "acknowledged"),
+    ("no thanks", "acknowledged"), ("No thank you, that's all", "goodbye"),
+])
+def test_small_talk_is_recognised_by_kind(text, kind):
+    assert small_talk(text) == kind
+
+
+@pytest.mark.parametrize("text", [
+    "hi, how do I reset my password?", "thanks, and how long is the link valid?",
+    "no thanks, I want a refund",
+    "hello? my lamp is broken", "thank you for nothing", "ok but how do I cancel", "nice lamp, what colours?",
+    "yes", "no",  # they may answer the offer of a person
+    "<PERSON_1>", "it's <EMAIL_ADDRESS>", "!!!", "", "thanks " * 20,
+])
+def test_a_message_that_asks_or_says_anything_else_is_no_small_talk(text):
+    assert small_talk(text) == ""
+
+
+def test_small_talk_gets_a_social_reply_and_is_neither_a_gap_nor_an_unanswered_turn(app):
+    accounts.create_user(database(app), "lead@example.com", "admin", PASSWORD)
+    visitor = Visitor(app.test_client())
+    visitor.consent(transcripts=True, analytics=True)
+    said = ("Hello!", "How do I reset my password?", "thanks a lot!", "Do you sell gift cards?", "ok bye")
+    replies = [visitor.say(text).json for text in said]
+    assert [r["answer"] for r in replies[::2]] == [SMALL_TALK[k] for k in ("greeting", "thanks", "goodbye")]
+    assert all(not r["handoff_offered"] and not r["sources"] and r["blocks"][0]["type"] == "paragraph"
+               for r in replies[::2])
+    assert replies[1]["sources"] and replies[3]["answer"] == DONT_KNOW  # questions are searched as before
+    gaps = gap_sections(Console(app, "lead@example.com").text("/admin/gaps"))
+    assert list(gaps) == ["Do you sell gift cards?"]  # "thanks a lot!" is no knowledge gap
+    counted = counters(app)
+    assert (counted[("answered", "")], counted[("unanswered", "")]) == (1, 1)  # the two questions only
+    exported = visitor.client.get("/api/v1/me/export", headers=visitor.auth).json
+    said = [(m["role"], m["text"]) for m in exported["conversations"][0]["messages"]]
+    assert said[:2] == [("visitor", "Hello!"), ("bot", SMALL_TALK["greeting"])]  # kept like any turn
