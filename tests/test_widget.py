@@ -104,6 +104,12 @@ def test_whole_visitor_flow_across_origins(browser, page_url, api, tmp_path):
     answer.get_by_role("button", name="Helpful", exact=True).click()
     page.get_by_text("Thanks for the feedback.").wait_for()
     assert answer.get_by_role("button", name="Helpful", exact=True).get_attribute("aria-pressed") == "true"
+    page.get_by_role("textbox", name="Your message").fill("thanks!")
+    page.get_by_role("button", name="Send").click()
+    welcome = bot_messages(page).nth(1)
+    welcome.wait_for()
+    assert "You're welcome!" in welcome.inner_text()
+    assert welcome.get_by_role("button").count() == 0  # small talk: nothing to rate, no person offered
     page.get_by_role("button", name="More options").click()
     page.get_by_role("button", name="Talk to a human").first.click()
     page.get_by_text("has been asked to join").wait_for()

@@ -259,7 +259,9 @@
     }
     var id = reply.message_id || reply.id;
     seen[id] = 1;
-    if (id && state.consent && state.consent.transcripts) node.append(rating(id, reply.feedback, node));
+    // Only an answer from the articles, or an "I don't know", is rated: not "Hello!" or "You're welcome!".
+    var answered = (reply.sources || []).length || reply.handoff_offered;
+    if (id && answered && state.consent && state.consent.transcripts) node.append(rating(id, reply.feedback, node));
     if (reply.handoff_offered) node.append(humanButton());
     log.append(node);
     scroll();
