@@ -2,7 +2,7 @@
 ("talk to a human", "agent please", "mit einem Menschen sprechen"), so the chat starts a handoff, and
 small talk ("hi", "thanks a lot!", "ok bye"), which gets a short social reply.
 
-Pure engine: text in, answer out. A request needs a word for a person together with a verb of
+Pure engine: text in, a verdict out. A request needs a word for a person together with a verb of
 talking, or a short message that is little more than the person word ("agent", "human please"),
 so questions that merely mention people ("how do I add a person to my account?") are not taken.
 Small talk is a message of greetings, thanks, goodbyes and acknowledgements and nothing else.
@@ -46,16 +46,17 @@ _GOODBYE = (r"bye|bye\s+bye|goodbye|good\s+bye|see\s+(?:you|ya)|"
             r"that\s+is\s+all|nothing\s+else|tsch[üu]ss|auf\s+wiedersehen|au\s+revoir")
 _ACKNOWLEDGED = (r"ok|okay|k|great|perfect|awesome|cool|nice|brilliant|excellent|wonderful|super|alright|"
                  r"all\s+right|got\s+it|understood|i\s+see|that\s+(?:helped|helps|was\s+helpful)|"
-                 r"(?:very\s+)?helpful|so\s+much|a\s+lot|very\s+much|again|for\s+that|"
-                 r"for\s+(?:your|the|all\s+(?:your|the))\s+help|there|everyone|team|"
-                 r"that'?s\s+it|that'?s\s+everything")
+                 r"(?:very\s+)?helpful|that'?s\s+it|that'?s\s+everything")
+# Words that only go with the phrases above ("thanks so much", "hi there"): alone they are no small talk.
+_WITH_THEM = (r"so\s+much|a\s+lot|very\s+much|again|for\s+that|for\s+(?:your|the|all\s+(?:your|the))\s+help|"
+              r"there|everyone|team")
 # A masked name in a greeting ("hi, I'm <PERSON_1>") says nothing more; alone, it is no small talk.
 _INTRODUCED = re.compile(r"(?<!\w)(?:(?:i'?m|i\s+am|this\s+is|my\s+name\s+is)\s+)?<[A-Z_]+\d*>", re.I)
 _DECLINED = r"no\s+thanks|no\s+thank\s+you|nope|no\s+need"  # "no thanks" to the offer of a person
 _KINDS = ("goodbye", "thanks", "greeting", "acknowledged")  # a message with several is its first of these
 _PHRASES = [(kind, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.I))
             for kind, pattern in (("acknowledged", _DECLINED), ("goodbye", _GOODBYE), ("thanks", _THANKS),
-                                  ("greeting", _GREETING), ("acknowledged", _ACKNOWLEDGED))]
+                                  ("greeting", _GREETING), ("acknowledged", _ACKNOWLEDGED), ("", _WITH_THEM))]
 
 
 def small_talk(text: str) -> str:
