@@ -22,7 +22,7 @@ from tests.test_console_loop import gap_sections
     ("bye", "goodbye"), ("ok thanks bye", "goodbye"), ("Great, thanks a lot, that's all I needed", "goodbye"),
     ("have a nice day!", "goodbye"), ("ok, got it", "acknowledged"), ("perfect", "acknowledged"),
     ("no thanks", "acknowledged"), ("No thank you, that's all", "goodbye"), ("thanks again, team!", "thanks"),
-    ("hi there everyone", "greeting"),
+    ("hi there everyone", "greeting"), ("Thanks for all", "thanks"), ("thank you for everything!", "thanks"),
 ])
 def test_small_talk_is_recognised_by_kind(text, kind):
     assert small_talk(text) == kind
@@ -33,7 +33,7 @@ def test_small_talk_is_recognised_by_kind(text, kind):
     "no thanks, I want a refund",
     "hello? my lamp is broken", "thank you for nothing", "ok but how do I cancel", "nice lamp, what colours?",
     "yes", "no",  # they may answer the offer of a person
-    "<PERSON_1>", "it's <EMAIL_ADDRESS>", "!!!", "", "team", "there",
+    "<PERSON_1>", "it's <EMAIL_ADDRESS>", "!!!", "", "team", "there", "for all",
     "thanks " * 20,  # longer than small talk runs: searched as before
 ])
 def test_a_message_that_asks_or_says_anything_else_is_no_small_talk(text):

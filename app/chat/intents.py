@@ -49,7 +49,7 @@ _ACKNOWLEDGED = (r"ok|okay|k|great|perfect|awesome|cool|nice|brilliant|excellent
                  r"(?:very\s+)?helpful|that'?s\s+it|that'?s\s+everything")
 # Words that only go with the phrases above ("thanks so much", "hi there"): alone they are no small talk.
 _WITH_THEM = (r"so\s+much|a\s+lot|very\s+much|again|for\s+that|for\s+(?:your|the|all\s+(?:your|the))\s+help|"
-              r"there|everyone|team")
+              r"for\s+(?:all|everything)|there|everyone|team")
 # A masked name in a greeting ("hi, I'm <PERSON_1>") says nothing more; alone, it is no small talk.
 _INTRODUCED = re.compile(r"(?<!\w)(?:(?:i'?m|i\s+am|this\s+is|my\s+name\s+is)\s+)?<[A-Z_]+\d*>", re.I)
 _DECLINED = r"no\s+thanks|no\s+thank\s+you|nope|no\s+need"  # "no thanks" to the offer of a person
