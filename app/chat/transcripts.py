@@ -242,7 +242,7 @@ def summaries(db: sqlcipher3.Connection, filters: Filters, limit: int, offset: i
         "LIMIT 1) AS first_question, "
         "coalesce(max(m.created_at), c.created_at) AS active_at, coalesce(sum(f.rating = 'up'), 0) AS thumbs_up, "
         "coalesce(sum(f.rating = 'down'), 0) AS thumbs_down, "
-        "coalesce(sum(m.role = 'bot' AND m.handoff_offered AND NOT m.asked_which), 0) AS unanswered, "
+        f"coalesce(sum(m.role = 'bot' AND {_unanswered('m')}), 0) AS unanswered, "
         "(SELECT status FROM handoffs h WHERE h.conversation_id = c.id ORDER BY h.id DESC LIMIT 1) AS handoff, "
         "(SELECT group_concat(tag, ' ') FROM (SELECT tag FROM conversation_tags t WHERE t.conversation_id = c.id "
         "ORDER BY tag)) AS tags FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id "
@@ -266,15 +266,21 @@ class GapQuestion:
     vector: bytes | None  # stored with the question; None for rows stored before vectors were kept
 
 
+def _unanswered(message: str) -> str:
+    """SQL: the bot reply `message` (a table alias) answered "I don't know". One that asked which of several
+    look-alike articles was meant offered a person too, but is no gap: the articles exist."""
+    return f"({message}.handoff_offered AND NOT {message}.asked_which)"
+
+
 def gap_questions(db: sqlcipher3.Connection, limit: int) -> list[GapQuestion]:
     """Return the most recent questions answered with "I don't know" or rated down (a reply asking which
     of several articles was meant is no gap: they exist)."""
     rows = db.execute(
-        "SELECT v.id, b.conversation_id, b.created_at, b.handoff_offered AND NOT b.asked_which AS gap, "
+        f"SELECT v.id, b.conversation_id, b.created_at, {_unanswered('b')} AS gap, "
         "f.rating, v.text AS question, v.vector FROM messages b LEFT JOIN feedback f ON f.message_id = b.id "
         "JOIN messages v ON v.rowid = (SELECT max(p.rowid) FROM messages p WHERE p.conversation_id = "
         "b.conversation_id AND p.role = 'visitor' AND p.rowid < b.rowid) WHERE b.role = 'bot' AND "
-        "((b.handoff_offered AND NOT b.asked_which) OR f.rating = 'down') "
+        f"({_unanswered('b')} OR f.rating = 'down') "
         "ORDER BY b.created_at DESC LIMIT ?", (limit,))
     return [GapQuestion(row["id"], row["conversation_id"], row["question"], row["created_at"],
                         bool(row["gap"]), row["rating"] == "down", row["vector"]) for row in rows]
