@@ -3,6 +3,9 @@ answer… want a human?": no article is searched, nothing is offered, it is no k
 unanswered turn in the analytics. A message that also asks something is a question as before."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from app.admin import accounts
@@ -44,7 +47,8 @@ def test_small_talk_gets_a_social_reply_and_is_neither_a_gap_nor_an_unanswered_t
     accounts.create_user(database(app), "lead@example.com", "admin", PASSWORD)
     visitor = Visitor(app.test_client())
     visitor.consent(transcripts=True, analytics=True)
-    said = ("Hello!", "How do I reset my password?", "thanks a lot!", "Do you sell gift cards?", "ok bye")
+    said = ("Hello, I'm Maria Lopez!", "How do I reset my password?", "thanks a lot!",
+            "Do you sell gift cards?", "ok bye")
     replies = [visitor.say(text).json for text in said]
     assert [r["answer"] for r in replies[::2]] == [SMALL_TALK[k] for k in ("greeting", "thanks", "goodbye")]
     assert all(not r["handoff_offered"] and not r["sources"] and r["blocks"][0]["type"] == "paragraph"
@@ -56,4 +60,9 @@ def test_small_talk_gets_a_social_reply_and_is_neither_a_gap_nor_an_unanswered_t
     assert (counted[("answered", "")], counted[("unanswered", "")]) == (1, 1)  # the two questions only
     exported = visitor.client.get("/api/v1/me/export", headers=visitor.auth).json
     said = [(m["role"], m["text"]) for m in exported["conversations"][0]["messages"]]
-    assert said[:2] == [("visitor", "Hello!"), ("bot", SMALL_TALK["greeting"])]  # kept like any turn
+    assert said[:2] == [("visitor", "Hello, I'm <PERSON_1>!"), ("bot", SMALL_TALK["greeting"])]  # scrubbed
+    assert "Maria" not in json.dumps(exported)
+    files = [path for path in Path(app.config["INSTANCE"]).rglob("*") if path.is_file()]
+    assert any(path.suffix == ".db" for path in files), files
+    for path in files:  # logs, database, index: nothing holds the name
+        assert b"Maria" not in path.read_bytes(), path
