@@ -110,6 +110,7 @@ def test_whole_visitor_flow_across_origins(browser, page_url, api, tmp_path):
     welcome.wait_for()
     assert "You're welcome!" in welcome.inner_text()
     assert welcome.get_by_role("button").count() == 0  # small talk: nothing to rate, no person offered
+    shot(page, "3b-small-talk")
     page.get_by_role("button", name="More options").click()
     page.get_by_role("button", name="Talk to a human").first.click()
     page.get_by_text("has been asked to join").wait_for()
