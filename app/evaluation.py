@@ -135,6 +135,49 @@ def eval_gaps(queries: Path, intents: int, seed: int) -> None:
                    f"{homogeneity_score(truth, predicted):.3f}        {completeness_score(truth, predicted):.3f}{mark}")
 
 
+@eval_cli.command("requests")
+@click.option("--queries", "files", multiple=True, required=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="JSONL {query, label} (any eval file: intents, dialogues); repeatable.")
+@click.option("--kb", "kbs", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="JSONL {id, questions}: each listed question counts, labelled with its article's id; "
+                   "repeatable.")
+@click.option("--label", "labels", multiple=True, required=True,
+              help="A label whose messages ask for a person (HINT3's CHAT_WITH_AGENT); repeatable.")
+@click.option("--show", is_flag=True, help="Also list every message taken, and every request missed.")
+def eval_requests(files: tuple[Path, ...], kbs: tuple[Path, ...], labels: tuple[str, ...],
+                  show: bool) -> None:
+    """Count the messages the chat takes as a request for a person (`app/chat/intents.py`): of those
+    labelled as one, and of all the others (each a question the articles should answer instead)."""
+    from app.chat.intents import wants_human
+    from app.retrieval.evaluate import EvalDataError, _lines, load_queries
+
+    try:
+        messages = [(q.label, q.text) for path in files for q in load_queries(path)]
+        for path in kbs:
+            for number, row in _lines(path):
+                listed = row.get("questions", []) if isinstance(row, dict) else None
+                if not isinstance(listed, list) or not isinstance(row.get("id"), str) \
+                        or not all(isinstance(q, str) for q in listed):
+                    raise EvalDataError(f"{path}:{number}: needs \"id\" and \"questions\" (strings)")
+                messages += [(row["id"], q) for q in listed]
+    except EvalDataError as error:
+        raise click.ClickException(str(error)) from None
+    wanted = [(label, text, wants_human(text)) for label, text in messages if label in labels]
+    others = [(label, text) for label, text in messages if label not in labels]
+    taken = [(label, text) for label, text in others if wants_human(text)]
+    click.echo(f"labelled {', '.join(labels)}: {sum(t for _, _, t in wanted)} of {len(wanted)} taken as a "
+               f"request for a person")
+    share = 100 * len(taken) / max(len(others), 1)
+    click.echo(f"all other messages: {len(taken)} of {len(others)} taken ({share:.2f} %)")
+    if show:
+        for label, text in taken:
+            click.echo(f"  taken  [{label}] {text}")
+        for label, text, took in wanted:
+            if not took:
+                click.echo(f"  missed [{label}] {text}")
+
+
 def pipeline_answerer(index, embedder, weights, threshold):
     """`eval retrieval`'s answerer (app.retrieval.evaluate.Answerer): the chat pipeline's `answer` with the
     row's weights and threshold and the server's signals — the dense-only baseline's none."""

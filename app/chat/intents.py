@@ -12,24 +12,48 @@ from __future__ import annotations
 import re
 
 _PERSON = (r"(?:human|humans|person|someone|somebody|agent|representative|rep|operator|staff|employee|"
-           r"team\s+member|real\s+person|live\s+(?:agent|person|support|chat)|customer\s+service|support\s+team|"
+           r"executive|supervisor|manager|team\s+member|real\s+person|live\s+(?:agent|person|support|chat)|"
+           r"customer\s+(?:service|support|care)|support\s+team|"
            r"mensch|menschen|mitarbeiter(?:in)?|person|jemand(?:em|en)?|berater(?:in)?|kundenservice|kundendienst|"
            r"personne|quelqu'un|conseiller|agent)")
-_TALK = (r"(?:talk|speak|chat|connect|transfer|put\s+me\s+through|get\s+me|need|want|reach|contact|"
+_ANYONE = rf"(?:{_PERSON}|anyone|anybody)"
+# Verbs of talking to someone. "transfer" only as "transfer me": "the person I transferred money to" asks
+# about a payment.
+_TALK = (r"(?:talk|speak|chat|connect|transfer\s+me|put\s+me\s+through|reach|contact|"
          r"sprechen|reden|verbinden|chatten|erreichen|parler|contacter)")
-_REQUEST = re.compile(rf"\b{_TALK}\b.{{0,40}}\b{_PERSON}\b|\b{_PERSON}\b.{{0,40}}\b{_TALK}\b", re.I | re.S)
-# "agent", "a human please", "Mensch bitte", "real person!" — nothing else in the message.
-_BARE = re.compile(rf"^\W*(?:an?\s+|einen?\s+|ein\s+)?{_PERSON}(?:\s+(?:please|pls|now|bitte|s'il vous plaît))?\W*$",
-                   re.I)
-# "Are you a human?" asks about the bot; "how do I add a person…" is about the product.
+# "I need / want (to get) a person", with at most a few small words between, and the person at the end or
+# wanted for talking or help: "I need someone to look at my car", "I want the staff to be cordial" and "I
+# want to close my account due to poor customer service" ask for no one to join the chat.
+_WANT = r"(?:need|want|get\s+me|give\s+me|would\s+like|i'?d\s+like|brauche|möchte|veux|voudrais)"
+_SMALL = (r"(?:to|a|an|the|some|your|real|live|actual|one\s+of\s+your|with|please|"
+          r"mit|einen?|un|une|parler\s+à)")
+_FOR = (rf"(?:\W*$|\s+(?:please|pls|now|asap|bitte|on\s+the\s+(?:phone|line))\b|\s*[,.!?]|"
+        rf"\s+(?:to|who\s+can)\s+(?:{_TALK}|help|assist|call|answer|explain|look\s+into)\b)")
+_REQUEST = re.compile(rf"\b{_TALK}\b.{{0,40}}\b{_PERSON}\b|\b{_ANYONE}\b.{{0,40}}\b{_TALK}\b|"
+                      rf"\b{_ANYONE}\s+(?:available|around)\s+to\s+(?:{_TALK}|help|assist)\b|"
+                      rf"\b{_WANT}\s+(?:{_SMALL}\s+){{0,3}}{_PERSON}{_FOR}", re.I | re.S)
+# "agent", "a human please", "Mensch bitte", "real person available?", "human to answer" — nothing else in
+# the message.
+_BARE = re.compile(rf"^\W*(?:an?\s+|einen?\s+|ein\s+|is\s+(?:there\s+)?)?{_ANYONE}"
+                   r"(?:\s+(?:please|pls|now|bitte|s'il vous plaît|available|there|"
+                   r"to\s+(?:talk|chat|answer|help)))?\W*$", re.I)
+# "Are you a human?" and "I need to know if you are a real person" ask about the bot; "how do I add a
+# person…" is about the product; "do I have to talk to someone to close my account?" asks how it is done.
 _NOT_A_REQUEST = re.compile(r"\b(?:are|r)\s+(?:you|u)\s+(?:a\s+)?(?:human|person|real|bot)\b|"
+                            r"\byou(?:'re|\s+are)\s+(?:an?\s+)?(?:real\s+)?"
+                            r"(?:human|person|bot|robot|ai|computer)\b|"
+                            r"\b(?:do|does|will|would|must)\s+(?:i|we)\s+(?:need|have)\s+to\b|"
+                            r"\b(?:should|shall)\s+(?:i|we)\s+(?:contact|call|talk|speak|reach)\b|"
                             r"\b(?:add|invite|remove|share\s+with|assign)\b", re.I)
+# "I do not need chat agent": declined.
+_REFUSED = re.compile(rf"\b(?:not|don'?t|dont|no)\s+{_WANT}\s+(?:(?:{_SMALL}|chat|live)\s+){{0,3}}"
+                      rf"{_PERSON}\b", re.I)
 
 
 def wants_human(text: str) -> bool:
     """Say whether the message asks to talk to a person rather than asking a question."""
     text = " ".join(text.split())
-    if len(text) > 160 or _NOT_A_REQUEST.search(text):
+    if len(text) > 160 or _NOT_A_REQUEST.search(text) or _REFUSED.search(text):
         return False
     return bool(_BARE.match(text) or _REQUEST.search(text))
 
