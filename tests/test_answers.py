@@ -460,18 +460,36 @@ def test_regression_set_passage_accuracy_holds(pipeline):
     assert sum(right) / len(right) >= 0.72
 
 
+def _follow_up(pipeline, previous: str, query: str):
+    """Answer `previous`, then `query` with the context the widget sends: the visitor's messages and the
+    last answer's section address."""
+    before = pipeline.answer(previous)
+    return pipeline.answer(query, TurnContext((previous,), before.sources[0].url if before.sources else ""))
+
+
 def test_regression_follow_ups_passage_accuracy_holds(pipeline):
-    """22 two-turn follow-ups (two switch topic): 0.82 of passages right with context (0.91 since sections
-    weigh the question's rarer words), 0.41 without; floor 0.85."""
+    """88 two-turn follow-ups: the first 22 (two switch topic) 0.82 of passages right with context when
+    written (0.91 since sections weigh the question's rarer words), 0.41 without; 66 more, about half
+    asking more of the section just quoted, 51 right before the last answer's section was a prior, 53
+    after (and the first 22 still 20). Floor 0.80 (0.83 now)."""
     follow_ups = _lines("regression_follow_ups.jsonl")
-    assert len(follow_ups) >= 20
-    right = []
-    for turn in follow_ups:
-        before = pipeline.answer(turn["previous"][-1])
-        context = TurnContext(tuple(turn["previous"]), before.sources[0].url if before.sources else "")
-        answer = pipeline.answer(turn["query"], context)
-        right.append((answer.article, answer.section) == (turn["article"], turn["section"]))
-    assert sum(right) / len(right) >= 0.85
+    assert len(follow_ups) >= 80
+    right = [(a.article, a.section) == (turn["article"], turn["section"])
+             for turn in follow_ups for a in [_follow_up(pipeline, turn["previous"][-1], turn["query"])]]
+    assert sum(right) / len(right) >= 0.80
+
+
+def test_a_follow_up_on_the_section_just_quoted_stays_with_it_unless_it_asks_for_another(pipeline):
+    """"does that include express?" after the free-shipping section: the section on delivery options
+    scores a hair higher alone, the section just quoted is the prior. A question for another section
+    still moves, and without the last answer's address (a client sending only messages) there is no prior."""
+    assert _follow_up(pipeline, "is shipping free", "does that include express?").section == "Free shipping"
+    assert _follow_up(pipeline, "is shipping free", "how much is express shipping").section == \
+        "Delivery options and times"
+    assert _follow_up(pipeline, "how much does lumen plus cost", "and how do I cancel it?").section == \
+        "Cancelling Lumen Plus"
+    without = pipeline.answer("does that include express?", TurnContext(("is shipping free",), ""))
+    assert without.section == "Delivery options and times"
 
 
 def test_blocks_are_frozen_dataclasses():

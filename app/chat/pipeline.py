@@ -21,7 +21,8 @@ from app.db import get_db, transaction
 from app.privacy import consent, subjects
 from app.privacy.placeholders import Placeholders, for_search, question_to_search
 from app.privacy.scrubber import Scrubber
-from app.retrieval.context import Signals, TurnContext, question_reading, read_turn, texts_to_encode
+from app.retrieval.context import (Signals, TurnContext, prior_section, question_reading, read_turn,
+                                   texts_to_encode)
 from app.retrieval.embedder import Embedder
 from app.retrieval.live import LiveIndex
 from app.retrieval.markdown import Block, Span
@@ -83,7 +84,8 @@ class Pipeline:
         if reading.alike:  # several places answer this alike and nothing says which one: ask
             return which_one(reading.alike, self.threshold), vectors[0]
         asked = question_reading(index, texts, self.signals)  # the section is chosen by what was asked
-        passage = best_passage(index, vectors[asked], reading.hit.article, texts[asked])
+        prior = prior_section(index, reading.hit.article, text, context, self.signals)
+        passage = best_passage(index, vectors[asked], reading.hit.article, texts[asked], prior)
         return compose([reading.hit], passage, self.threshold, limit), vectors[0]
 
     def turn(self, conversation: transcripts.Conversation, text: str,

@@ -6,7 +6,8 @@ Four signals, and two rules for when they apply, each switchable so `eval dialog
   a name from earlier is also read in front of the turn, a name in the turn is also read left out;
 - follow-up: with no name, the turn is also read joined to the message before it ("and how long is
   the link valid?"); an article may take that joint reading's score when it is higher;
-- article: the article the last answer came from gets a small bonus, a prior and not a prison;
+- article: the article the last answer came from gets a small bonus, a prior and not a prison; so does,
+  within it, the section the last answer quoted, when the turn may lean on it (`prior_section`);
 - sentence: a named article is as sure as the turn, without the name, is close to one of its
   sentences. Every entry of an article begins with its title, so once the turn or its joint reading
   holds the name every entry looks close ("What's the address for The Ashley?" 0.85 on FAQs and
@@ -225,6 +226,18 @@ def decide(index: Index, alone: np.ndarray, joint: np.ndarray | None, text: str,
     if prior is not None:
         ranking[prior] += ARTICLE_BONUS
     return confidence, ranking, scope
+
+
+def prior_section(index: Index, article: str, text: str, context: TurnContext, signals: Signals) -> str:
+    """The anchor of the section the last answer quoted (`context.article`'s #anchor), when the turn may
+    lean on it (`leans_on_before`) and is answered from the same article: a prior for the section, as the
+    last article is for the article (`search.best_passage` gives it a small bonus). "" otherwise."""
+    if not signals.article or "#" not in context.article or not leans_on_before(text):
+        return ""
+    number = article_number(index, context.article)
+    if number is None or index.article_ids[number] != article:
+        return ""
+    return context.article.split("#", 1)[1].strip()
 
 
 def leans_on_before(text: str) -> bool:
