@@ -29,6 +29,7 @@ from flask import current_app
 from app.admin import audit, dismissals, knowledge
 from app.admin.accounts import User
 from app.chat import transcripts
+from app.chat.intents import small_talk
 from app.db import get_db
 from app.retrieval.articles import ArticleError, parse_article
 from app.retrieval.grouping import group_similar
@@ -104,10 +105,16 @@ def _phrasings(members: list[transcripts.GapQuestion]) -> tuple[Phrasing, ...]:
     return tuple(Phrasing(m.message_id, m.text, not PLACEHOLDER.search(m.text)) for _, m in ranked)
 
 
+def _gap_questions(db) -> list[transcripts.GapQuestion]:
+    """The recent gap questions, less small talk ("thanks!", "ok bye") that a version before the chat
+    had a reply of its own for answered "I don't know": it is no question the articles lack."""
+    return [q for q in transcripts.gap_questions(db, RECENT) if not small_talk(q.text)]
+
+
 def knowledge_gaps(user: User, include_dismissed: bool = False) -> list[Gap]:
     """Return the recent gaps, most frequent first, and audit the view (it shows visitor text)."""
     db = get_db()
-    questions = transcripts.gap_questions(db, RECENT)
+    questions = _gap_questions(db)
     audit.record(db, f"user:{user.id}", "view_knowledge_gaps", f"questions:{len(questions)}")
     hidden = dismissals.dismissed(db, (q.message_id for q in questions))
     gaps = []
@@ -125,7 +132,7 @@ def knowledge_gaps(user: User, include_dismissed: bool = False) -> list[Gap]:
 
 def _listed(db, message_ids: Iterable[str]) -> list[transcripts.GapQuestion]:
     """Return the chosen questions that are still listed as gaps (erased ones are gone)."""
-    by_id = {q.message_id: q for q in transcripts.gap_questions(db, RECENT)}
+    by_id = {q.message_id: q for q in _gap_questions(db)}
     return [by_id[m] for m in dict.fromkeys(message_ids) if m in by_id]
 
 
