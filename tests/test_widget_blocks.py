@@ -1,7 +1,8 @@
 """The widget renders an answer's structured `blocks` (steps as a list, emphasis, http(s) links) with
 DOM methods, and sends the conversation so far as `context` — kept in memory, never in localStorage —
 so a follow-up is answered in context. In real headless Chromium, against a real server on another
-origin. Screenshots: test-artifacts/widget-blocks.png (a list) and widget-blocks-follow-up.png."""
+origin. Screenshots: test-artifacts/widget-blocks.png (a list), widget-blocks-follow-up.png and
+widget-see-also.png (links to sections that came close)."""
 from __future__ import annotations
 
 import json
@@ -76,6 +77,21 @@ def test_steps_render_as_a_list_and_follow_ups_carry_context(browser, page_url):
 
     stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
     assert "forgot my password" not in stored and "pair the lamp" not in stored
+    context.close()
+
+
+def test_a_section_close_behind_the_answer_is_a_see_also_link(browser, page_url):
+    """The reset steps are a click away whichever of the two close sections the answer quotes."""
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    open_chat(page, page_url)
+    also = say(page, "I can't remember my password", 1)
+    assert also.locator("a[href$='#requesting-a-reset-link']").count() >= 1, also.inner_html()
+    assert "See also:" in also.inner_text()
+    for link in also.locator("a").all():
+        assert link.get_attribute("href").startswith("https://help.lumenlamps.example/")
+        assert link.get_attribute("rel") == "noopener noreferrer" and link.get_attribute("target") == "_blank"
+    shot(page, "widget-see-also")
     context.close()
 
 

@@ -18,6 +18,7 @@ DONT_KNOW = ("I'm sorry, I couldn't find an answer to that in our help articles.
 ANSWER_CHARS = 700  # default for QUIETDESK_ANSWER_CHARS
 WHICH_ONE = "That depends on which one you mean:"
 WHICH_ONE_MORE = "That depends on which one you mean, for example:"
+SEE_ALSO = "See also: "
 TELL_ME = "Tell me which one, or I can connect you with someone from our support team."
 NAMED = 5  # look-alikes a "which one?" reply names
 SMALL_TALK = {  # app.chat.intents.small_talk's kinds: nothing about the product, so nothing to cite
@@ -65,8 +66,12 @@ def section_answer(passage: Passage, url: str, limit: int = ANSWER_CHARS) -> tup
     return plain(part), part
 
 
-def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: int = ANSWER_CHARS) -> Answer:
-    """Answer from the best article's section, or say "I don't know" below the threshold."""
+def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: int = ANSWER_CHARS,
+            related: tuple[Passage, ...] = ()) -> Answer:
+    """Answer from the best article's section, or say "I don't know" below the threshold. Sections of the
+    same article that came close behind (`related`, see `search.runners_up`) are linked after the answer
+    ("See also: Requesting a reset link"): when the section chosen is the wrong one, the right one is
+    often among them, a click away."""
     score = hits[0].score if hits else 0.0
     confidence = round(max(0.0, min(1.0, score)), 3)
     if not hits or score < threshold:
@@ -78,6 +83,11 @@ def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: i
                       blocks=(Block("paragraph", spans=(Span(text),)),))
     url = f"{top.url}#{passage.chunk.anchor}" if passage.chunk.anchor else top.url
     text, blocks = section_answer(passage, url, limit)
+    if related and top.url.startswith(("https://", "http://")):
+        links = [Span(p.chunk.heading, href=f"{top.url}#{p.chunk.anchor}") for p in related]
+        spans = [Span(SEE_ALSO)] + [span for link in links for span in (Span(" · "), link)][1:]
+        blocks += (Block("paragraph", spans=tuple(spans)),)
+        text = plain(blocks)
     return Answer(text, (Source(top.title, url),), confidence, False, top.article, passage.chunk.heading,
                   blocks)
 

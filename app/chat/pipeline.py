@@ -26,7 +26,7 @@ from app.retrieval.context import (Signals, TurnContext, prior_section, question
 from app.retrieval.embedder import Embedder
 from app.retrieval.live import LiveIndex
 from app.retrieval.markdown import Block, Span
-from app.retrieval.search import Weights, best_passage
+from app.retrieval.search import Weights, ranked_passages, runners_up
 
 _SEPARATOR = "\n\n"  # the client's messages are single-spaced (routes fold their whitespace)
 HUMAN_REQUESTED = "Of course — I'll ask a person from our support team to join this conversation."
@@ -85,8 +85,9 @@ class Pipeline:
             return which_one(reading.alike, self.threshold), vectors[0]
         asked = question_reading(index, texts, self.signals)  # the section is chosen by what was asked
         prior = prior_section(index, reading.hit.article, text, context, self.signals)
-        passage = best_passage(index, vectors[asked], reading.hit.article, texts[asked], prior)
-        return compose([reading.hit], passage, self.threshold, limit), vectors[0]
+        ranked = ranked_passages(index, vectors[asked], reading.hit.article, texts[asked], prior)
+        passage = ranked[0][1] if ranked else None
+        return compose([reading.hit], passage, self.threshold, limit, runners_up(ranked)), vectors[0]
 
     def turn(self, conversation: transcripts.Conversation, text: str,
              context: TurnContext | None = None) -> Reply:

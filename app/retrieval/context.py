@@ -231,7 +231,7 @@ def decide(index: Index, alone: np.ndarray, joint: np.ndarray | None, text: str,
 def prior_section(index: Index, article: str, text: str, context: TurnContext, signals: Signals) -> str:
     """The anchor of the section the last answer quoted (`context.article`'s #anchor), when the turn may
     lean on it (`leans_on_before`) and is answered from the same article: a prior for the section, as the
-    last article is for the article (`search.best_passage` gives it a small bonus). "" otherwise."""
+    last article is for the article (`search.ranked_passages` gives it a small bonus). "" otherwise."""
     if not signals.article or "#" not in context.article or not leans_on_before(text):
         return ""
     number = article_number(index, context.article)
