@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from app.chat.answer import DONT_KNOW, SEE_ALSO, compose
+from app.chat.answer import DONT_KNOW, SEE_ALSO, compose, section_answer
 from app.chat.pipeline import Pipeline
 from app.db import connect
 from app.retrieval import index as index_store
-from app.retrieval.articles import parse_article
+from app.retrieval.articles import Chunk, parse_article
 from app.retrieval.context import Signals, TurnContext, leans_on_before, names_of
 from app.retrieval.live import LiveIndex
 from app.retrieval.markdown import Block, Span, parse, plain, text_of
-from app.retrieval.search import Hit, Weights, best_passage
+from app.retrieval.search import Hit, Passage, Weights, best_passage
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -40,6 +40,19 @@ def test_markdown_becomes_blocks_with_emphasis_and_safe_links_only():
     assert [s.href for s in blocks[0].spans if s.href] == ["https://x.example/g"]  # ftp stays plain text
     assert blocks[1].ordered is False and blocks[2].ordered is True
     assert plain(blocks).endswith("- one\n- two now\n\n1. first\n2. second")
+    assert plain(blocks).startswith("Tap + Add device and read the guide (https://x.example/g) or this.\n\n")
+
+
+def test_link_addresses_do_not_count_towards_what_fits_in_the_widget():
+    """The widget shows a link's text, not its address: a section of 600 visible characters with three
+    long links is still answered whole, and the plain text gives each address after its link."""
+    link = "https://help.example/a/very/long/path/" + "x" * 120
+    section = "Intro sentence. " * 30 + f"See [the guide]({link}), [the FAQ]({link}) or [the video]({link})."
+    chunk = Chunk("a", "A", "https://help.example/a", "Setup", section, "passage", section, "setup")
+    text, blocks = section_answer(Passage(chunk, 0.9, ((section, 0.9),)), "https://help.example/a#setup")
+    assert len(plain(blocks, addresses=False)) <= 700 < len(text)
+    assert [b.type for b in blocks] == ["paragraph"] and "Read more" not in text  # whole, no cut
+    assert text.endswith(f"the guide ({link}), the FAQ ({link}) or the video ({link}).")
 
 
 def test_a_short_section_is_answered_whole_with_its_steps_and_its_anchor(pipeline):

@@ -58,7 +58,7 @@ def section_answer(passage: Passage, url: str, limit: int = ANSWER_CHARS) -> tup
     """Answer with the passage's whole section if it fits in limit characters, else its most relevant
     part and a link to the section."""
     blocks = parse(passage.chunk.section or passage.chunk.text)
-    if len(plain(blocks)) <= limit:
+    if len(plain(blocks, addresses=False)) <= limit:  # what the widget shows: link text, not addresses
         return plain(blocks), blocks
     part = relevant_part(blocks, _weights(blocks, passage), limit)
     if url.startswith(("https://", "http://")):
