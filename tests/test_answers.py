@@ -473,11 +473,11 @@ def test_regression_set_passage_accuracy_holds(pipeline):
     assert sum(right) / len(right) >= 0.72
 
 
-def _follow_up(pipeline, previous: str, query: str):
-    """Answer `previous`, then `query` with the context the widget sends: the visitor's messages and the
-    last answer's section address."""
-    before = pipeline.answer(previous)
-    return pipeline.answer(query, TurnContext((previous,), before.sources[0].url if before.sources else ""))
+def _follow_up(pipeline, query: str, *previous: str):
+    """Answer the last of the `previous` messages, then `query` with the context the widget sends: the
+    visitor's earlier messages and the last answer's section address."""
+    before = pipeline.answer(previous[-1])
+    return pipeline.answer(query, TurnContext(previous, before.sources[0].url if before.sources else ""))
 
 
 def test_regression_follow_ups_passage_accuracy_holds(pipeline):
@@ -488,7 +488,7 @@ def test_regression_follow_ups_passage_accuracy_holds(pipeline):
     follow_ups = _lines("regression_follow_ups.jsonl")
     assert len(follow_ups) >= 80
     right = [(a.article, a.section) == (turn["article"], turn["section"])
-             for turn in follow_ups for a in [_follow_up(pipeline, turn["previous"][-1], turn["query"])]]
+             for turn in follow_ups for a in [_follow_up(pipeline, turn["query"], *turn["previous"])]]
     assert sum(right) / len(right) >= 0.80
 
 
@@ -496,10 +496,10 @@ def test_a_follow_up_on_the_section_just_quoted_stays_with_it_unless_it_asks_for
     """"does that include express?" after the free-shipping section: the section on delivery options
     scores a hair higher alone, the section just quoted is the prior. A question for another section
     still moves, and without the last answer's address (a client sending only messages) there is no prior."""
-    assert _follow_up(pipeline, "is shipping free", "does that include express?").section == "Free shipping"
-    assert _follow_up(pipeline, "is shipping free", "how much is express shipping").section == \
+    assert _follow_up(pipeline, "does that include express?", "is shipping free").section == "Free shipping"
+    assert _follow_up(pipeline, "how much is express shipping", "is shipping free").section == \
         "Delivery options and times"
-    assert _follow_up(pipeline, "how much does lumen plus cost", "and how do I cancel it?").section == \
+    assert _follow_up(pipeline, "and how do I cancel it?", "how much does lumen plus cost").section == \
         "Cancelling Lumen Plus"
     without = pipeline.answer("does that include express?", TurnContext(("is shipping free",), ""))
     assert without.section == "Delivery options and times"
@@ -531,7 +531,7 @@ def test_see_also_links_the_right_section_for_a_share_of_wrong_section_answers(p
     wrong section, 6 of 16 link the right one (floor 5); a "See also" line shows under 22 of 139
     answers (ceiling 20 %)."""
     turns = [(q, pipeline.answer(q["query"])) for q in _lines("regression_questions.jsonl")]
-    turns += [(t, _follow_up(pipeline, t["previous"][-1], t["query"]))
+    turns += [(t, _follow_up(pipeline, t["query"], *t["previous"]))
               for t in _lines("regression_follow_ups.jsonl")]
     answered = [(gold, a) for gold, a in turns if not a.handoff_offered]
     wrong_section = [(gold, a) for gold, a in answered
