@@ -29,6 +29,8 @@ from app.evaluation import eval_cli
     "I want someone to call me back", "I don't want a bot, get me a human", "I want to speak to a manager",
     "Kann ich mit einem Mitarbeiter sprechen?", "Ich möchte mit einem Menschen sprechen", "Mensch bitte",
     "Je voudrais parler à un conseiller",
+    # a person by name, as the scrubber leaves it ("can I talk to Kim again?")
+    "can I talk to <PERSON_1> again?", "connect me back to <PERSON_2>", "Kann ich mit <PERSON_1> sprechen?",
 ])
 def test_a_request_for_a_person_is_recognised(text):
     assert wants_human(text)
@@ -56,6 +58,8 @@ def test_a_request_for_a_person_is_recognised(text):
     "How do I add a person to my account?",
     # declined (HINT3, Curekart)
     "I do not need chat agent",
+    # someone by name who is not asked for
+    "I talked to <PERSON_1> yesterday about my refund", "I want to send a gift to <PERSON_1>",
 ])
 def test_a_question_that_only_mentions_someone_is_no_request(text):
     assert not wants_human(text)

@@ -29,9 +29,15 @@ _SMALL = (r"(?:to|a|an|the|some|your|real|live|actual|one\s+of\s+your|with|pleas
           r"mit|einen?|un|une|parler\s+à)")
 _FOR = (rf"(?:\W*$|\s+(?:please|pls|now|asap|bitte|on\s+the\s+(?:phone|line))\b|\s*[,.!?]|"
         rf"\s+(?:to|who\s+can)\s+(?:{_TALK}|help|assist|call|answer|explain|look\s+into)\b)")
+# A person by name, as the scrubber left it: "can I talk to Kim again?" (the agent who answered before)
+# reads "can I talk to <PERSON_1> again?".
+_NAMED = r"<PERSON(?:_\d+)?>"
+_BY_NAME = (rf"\b(?:talk|speak|chat)\s+(?:again\s+)?(?:to|with)\s+{_NAMED}|"
+            rf"\b(?:connect|transfer|put)\s+me\s+(?:back\s+)?(?:to|with|through\s+to)\s+{_NAMED}|"
+            rf"\bmit\s+{_NAMED}\s+(?:sprechen|reden|chatten)\b|\bparler\s+(?:à|a|avec)\s+{_NAMED}")
 _REQUEST = re.compile(rf"\b{_TALK}\b.{{0,40}}\b{_PERSON}\b|\b{_ANYONE}\b.{{0,40}}\b{_TALK}\b|"
                       rf"\b{_ANYONE}\s+(?:available|around)\s+to\s+(?:{_TALK}|help|assist)\b|"
-                      rf"\b{_WANT}\s+(?:{_SMALL}\s+){{0,3}}{_PERSON}{_FOR}", re.I | re.S)
+                      rf"\b{_WANT}\s+(?:{_SMALL}\s+){{0,3}}{_PERSON}{_FOR}|{_BY_NAME}", re.I | re.S)
 # "agent", "a human please", "Mensch bitte", "real person available?", "human to answer" — nothing else in
 # the message.
 _BARE = re.compile(rf"^\W*(?:an?\s+|einen?\s+|ein\s+|is\s+(?:there\s+)?)?{_ANYONE}"
