@@ -56,8 +56,8 @@ def test_a_request_for_a_person_is_recognised(text):
     "should i contact customer support if i can't edit details",
     "i need to know whether you are a human or are a computer", "are you a human?",
     "How do I add a person to my account?",
-    # declined (HINT3, Curekart)
-    "I do not need chat agent",
+    # declined (HINT3, Curekart; then as visitors put it)
+    "I do not need chat agent", "I don't want to talk to a human", "I don't want to talk to <PERSON_1>",
     # someone by name who is not asked for
     "I talked to <PERSON_1> yesterday about my refund", "I want to send a gift to <PERSON_1>",
 ])

@@ -51,9 +51,9 @@ _NOT_A_REQUEST = re.compile(r"\b(?:are|r)\s+(?:you|u)\s+(?:a\s+)?(?:human|person
                             r"\b(?:do|does|will|would|must)\s+(?:i|we)\s+(?:need|have)\s+to\b|"
                             r"\b(?:should|shall)\s+(?:i|we)\s+(?:contact|call|talk|speak|reach)\b|"
                             r"\b(?:add|invite|remove|share\s+with|assign)\b", re.I)
-# "I do not need chat agent": declined.
-_REFUSED = re.compile(rf"\b(?:not|don'?t|dont|no)\s+{_WANT}\s+(?:(?:{_SMALL}|chat|live)\s+){{0,3}}"
-                      rf"{_PERSON}\b", re.I)
+# "I do not need chat agent", "I don't want to talk to a human": declined.
+_REFUSED = re.compile(rf"\b(?:not|don'?t|dont|no)\s+{_WANT}\s+(?:(?:{_SMALL}|chat|live|talk|speak)\s+){{0,4}}"
+                      rf"(?:{_PERSON}\b|{_NAMED})", re.I)
 
 
 def wants_human(text: str) -> bool:
