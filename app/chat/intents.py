@@ -3,8 +3,10 @@
 small talk ("hi", "thanks a lot!", "ok bye"), which gets a short social reply.
 
 Pure engine: text in, a verdict out. A request needs a word for a person together with a verb of
-talking, or a short message that is little more than the person word ("agent", "human please"),
-so questions that merely mention people ("how do I add a person to my account?") are not taken.
+talking, "I need / want" right before a person wanted as such, talking to someone by name, or a short
+message that is little more than the person word ("agent", "human please"), so questions that merely
+mention people ("how do I add a person to my account?", "Somebody has stolen my card, I need help") are
+not taken (`python run.py eval requests` counts both sides on the eval sets).
 Small talk is a message of greetings, thanks, goodbyes and acknowledgements and nothing else.
 """
 from __future__ import annotations
