@@ -28,6 +28,9 @@ from tests.test_console_loop import gap_sections
     ("have a nice day!", "goodbye"), ("ok, got it", "acknowledged"), ("perfect", "acknowledged"),
     ("no thanks", "acknowledged"), ("No thank you, that's all", "goodbye"), ("thanks again, team!", "thanks"),
     ("hi there everyone", "greeting"), ("Thanks for all", "thanks"), ("thank you for everything!", "thanks"),
+    # turning the offer of a person down: searched, it got the offer again
+    ("I don't want to talk to a human", "acknowledged"), ("no, I don't need a person", "acknowledged"),
+    ("I do not need chat agent", "acknowledged"),
 ])
 def test_small_talk_is_recognised_by_kind(text, kind):
     assert small_talk(text) == kind
@@ -35,7 +38,8 @@ def test_small_talk_is_recognised_by_kind(text, kind):
 
 @pytest.mark.parametrize("text", [
     "hi, how do I reset my password?", "thanks, and how long is the link valid?",
-    "no thanks, I want a refund",
+    "no thanks, I want a refund", "I don't need a person, how do I reset my password?",
+    "I don't want a refund",
     "hello? my lamp is broken", "thank you for nothing", "ok but how do I cancel", "nice lamp, what colours?",
     "yes", "no",  # they may answer the offer of a person
     "<PERSON_1>", "it's <EMAIL_ADDRESS>", "!!!", "", "team", "there", "for all",

@@ -84,7 +84,12 @@ _WITH_THEM = (r"so\s+much|a\s+lot|very\s+much|again|for\s+that|for\s+(?:your|the
               r"for\s+(?:all|everything)|there|everyone|team")
 # A masked name in a greeting ("hi, I'm <PERSON_1>") says nothing more; alone, it is no small talk.
 _INTRODUCED = re.compile(r"(?<!\w)(?:(?:i'?m|i\s+am|this\s+is|my\s+name\s+is)\s+)?<[A-Z_]+\d*>", re.I)
-_DECLINED = r"no\s+thanks|no\s+thank\s+you|nope|no\s+need"  # "no thanks" to the offer of a person
+# "no thanks" to the offer of a person, or "no, I don't need a person": searched, the refusal got "I couldn't
+# find an answer… would you like me to connect you with someone?" again.
+_DECLINED = (r"no\s+thanks|no\s+thank\s+you|nope|no\s+need|"
+             r"(?:no[,.!]?\s+)?(?:i\s+)?(?:do\s+not|don'?t|dont)\s+(?:want|need)\s+"
+             r"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a|an|any)?\s*(?:chat\s+|live\s+)?"
+             r"(?:human|person|agent|someone|anyone|representative)")
 _KINDS = ("goodbye", "thanks", "greeting", "acknowledged")  # a message with several is its first of these
 _PHRASES = [(kind, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.I))
             for kind, pattern in (("acknowledged", _DECLINED), ("goodbye", _GOODBYE), ("thanks", _THANKS),
