@@ -15,7 +15,7 @@ from app.retrieval.articles import Chunk, parse_article
 from app.retrieval.context import Signals, TurnContext, leans_on_before, names_of
 from app.retrieval.live import LiveIndex
 from app.retrieval.markdown import Block, Span, parse, plain, text_of
-from app.retrieval.search import Hit, Passage, Weights, best_passage
+from app.retrieval.search import Hit, Passage, Weights, ranked_passages
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -77,7 +77,7 @@ def test_list_items_stay_items(pipeline):
 def test_a_long_section_gives_its_relevant_part_whole_steps_and_a_link(embedder):
     index = index_store.build([parse_article("kettle", STEPS)], embedder, 900)
     query = embedder.encode(["how do I descale the kettle with vinegar"])[0]
-    passage = best_passage(index, query, "kettle", "how do I descale the kettle with vinegar")
+    passage = ranked_passages(index, query, "kettle", "how do I descale the kettle with vinegar")[0][1]
     answer = compose([Hit("kettle", "Descaling the kettle", "https://help.example/kettle", 0.9)], passage, 0.45, 300)
     numbered = [b for b in answer.blocks if b.type == "list"]
     assert numbered and numbered[0].ordered and len(numbered[0].items) == 3  # the steps, all of them
@@ -113,7 +113,7 @@ def inn(embedder):
 def test_the_section_that_uses_the_questions_rarer_words_answers(inn, embedder, question, section):
     """Look-alike passages (guest reviews): the one mentioning what is asked about ("view") wins
     over one that is merely close in meaning ("a lovely bright room with a big window")."""
-    passage = best_passage(inn, embedder.encode([question])[0], "harbour-inn", question)
+    passage = ranked_passages(inn, embedder.encode([question])[0], "harbour-inn", question)[0][1]
     assert passage.chunk.heading == section
 
 

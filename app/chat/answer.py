@@ -86,8 +86,8 @@ def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: i
     if related and top.url.startswith(("https://", "http://")):
         links = [Span(p.chunk.heading, href=f"{top.url}#{p.chunk.anchor}") for p in related]
         spans = [Span(SEE_ALSO)] + [span for link in links for span in (Span(" · "), link)][1:]
-        blocks += (Block("paragraph", spans=tuple(spans)),)
-        text = plain(blocks)
+        see_also = (Block("paragraph", spans=tuple(spans)),)
+        blocks, text = blocks + see_also, f"{text}\n\n{plain(see_also)}"
     return Answer(text, (Source(top.title, url),), confidence, False, top.article, passage.chunk.heading,
                   blocks)
 

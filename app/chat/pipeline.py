@@ -84,7 +84,7 @@ class Pipeline:
         if reading.alike:  # several places answer this alike and nothing says which one: ask
             return which_one(reading.alike, self.threshold), vectors[0]
         asked = question_reading(index, texts, self.signals)  # the section is chosen by what was asked
-        prior = prior_section(index, reading.hit.article, text, context, self.signals)
+        prior = prior_section(reading.hit, text, context, self.signals)
         ranked = ranked_passages(index, vectors[asked], reading.hit.article, texts[asked], prior)
         passage = ranked[0][1] if ranked else None
         return compose([reading.hit], passage, self.threshold, limit, runners_up(ranked)), vectors[0]

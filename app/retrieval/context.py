@@ -228,16 +228,15 @@ def decide(index: Index, alone: np.ndarray, joint: np.ndarray | None, text: str,
     return confidence, ranking, scope
 
 
-def prior_section(index: Index, article: str, text: str, context: TurnContext, signals: Signals) -> str:
+def prior_section(answered: Hit, text: str, context: TurnContext, signals: Signals) -> str:
     """The anchor of the section the last answer quoted (`context.article`'s #anchor), when the turn may
-    lean on it (`leans_on_before`) and is answered from the same article: a prior for the section, as the
-    last article is for the article (`search.ranked_passages` gives it a small bonus). "" otherwise."""
+    lean on it (`leans_on_before`) and is answered from the same article (`answered`, by slug or url as
+    `article_number` reads it): a prior for the section, as the last article is for the article
+    (`search.ranked_passages` gives it a small bonus). "" otherwise."""
     if not signals.article or "#" not in context.article or not leans_on_before(text):
         return ""
-    number = article_number(index, context.article)
-    if number is None or index.article_ids[number] != article:
-        return ""
-    return context.article.split("#", 1)[1].strip()
+    reference, anchor = (part.strip() for part in context.article.split("#", 1))
+    return anchor if reference and reference in (answered.article, answered.url) else ""
 
 
 def leans_on_before(text: str) -> bool:

@@ -89,22 +89,22 @@ def text_of(spans: tuple[Span, ...]) -> str:
     return " ".join("".join(s.text for s in spans).split())
 
 
-def _with_addresses(spans: tuple[Span, ...], addresses: bool) -> str:
-    """The spans' text, with each link's address right after its text if asked: "Exchanges (https://…)"."""
-    return " ".join("".join(s.text + (f" ({s.href})" if s.href and addresses else "") for s in spans).split())
+def _with_addresses(spans: tuple[Span, ...]) -> str:
+    """`text_of`, with each link's address right after its text: "Exchanges (https://…)"."""
+    return " ".join("".join(s.text + (f" ({s.href})" if s.href else "") for s in spans).split())
 
 
 def plain(blocks: tuple[Block, ...], addresses: bool = True) -> str:
     """Render blocks as plain text: paragraphs apart, one list item per line ("1." or "-"), each link's
     address in brackets after its text (without them: the text a reader of the widget sees)."""
+    render = _with_addresses if addresses else text_of
     parts = []
     for block in blocks:
         if block.type == "paragraph":
-            parts.append(_with_addresses(block.spans, addresses))
+            parts.append(render(block.spans))
         else:
             marks = [f"{n}." if block.ordered else "-" for n in range(1, len(block.items) + 1)]
-            parts.append("\n".join(f"{mark} {_with_addresses(item, addresses)}"
-                                   for mark, item in zip(marks, block.items)))
+            parts.append("\n".join(f"{mark} {render(item)}" for mark, item in zip(marks, block.items)))
     return "\n\n".join(parts)
 
 

@@ -158,17 +158,10 @@ def hit(index: Index, number: int, score: float) -> Hit:
     return Hit(first.article, first.title, first.url, score)
 
 
-def best_passage(index: Index, query: np.ndarray, article: str, text: str = "",
-                 prior: str = "") -> Passage | None:
-    """Return the article's passage that best answers the query, with per-sentence scores
-    (`ranked_passages`' first)."""
-    ranked = ranked_passages(index, query, article, text, prior)
-    return ranked[0][1] if ranked else None
-
-
 def ranked_passages(index: Index, query: np.ndarray, article: str, text: str = "",
                     prior: str = "") -> list[tuple[float, Passage]]:
-    """Return every passage of the article with its merit, best first (a tie keeps the article's order).
+    """Return every passage of the article with its merit and per-sentence scores, best first (a tie keeps
+    the article's order); the first answers the query.
 
     A passage is judged by its own similarity plus that of its best sentence (the whole passage gives
     the topic, the sentence the specific fact asked about), plus the share of its heading's words the
