@@ -10,6 +10,7 @@ import logging
 import re
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -100,6 +101,20 @@ def test_asking_in_words_starts_the_handoff_and_no_article_is_quoted(visitor):
         reply = visitor.say(text).json
         assert reply["human_requested"] is True and reply["sources"] == [], text
     assert visitor.say("How do I add a person to my account?").json["human_requested"] is False
+
+
+def test_asking_for_someone_by_name_starts_the_handoff_and_the_name_is_stored_scrubbed(app):
+    """The request is recognised on the scrubbed text ("talk to <PERSON_1>"); the kept turn holds the
+    placeholder, and no file under the instance folder (database, logs, index) holds the name."""
+    visitor = Visitor(app.test_client())
+    visitor.consent(transcripts=True)
+    assert visitor.say("Can I talk to Sarah Miller again?").json["human_requested"] is True
+    stored = [row["text"] for row in database(app).execute("SELECT text FROM messages WHERE role = 'visitor'")]
+    assert stored == ["Can I talk to <PERSON_1> again?"]
+    files = [path for path in Path(app.config["INSTANCE"]).rglob("*") if path.is_file()]
+    assert any(path.suffix == ".db" for path in files), files
+    for path in files:
+        assert b"Sarah" not in path.read_bytes() and b"Miller" not in path.read_bytes(), path
 
 
 def test_an_admin_reassigns_and_the_visitor_is_told(app, client, team):
