@@ -109,8 +109,8 @@ def test_asking_for_someone_by_name_starts_the_handoff_and_the_name_is_stored_sc
     visitor = Visitor(app.test_client())
     visitor.consent(transcripts=True)
     assert visitor.say("Can I talk to Sarah Miller again?").json["human_requested"] is True
-    stored = [row["text"] for row in database(app).execute("SELECT text FROM messages WHERE role = 'visitor'")]
-    assert stored == ["Can I talk to <PERSON_1> again?"]
+    stored = database(app).execute("SELECT text FROM messages WHERE role = 'visitor'")
+    assert [row["text"] for row in stored] == ["Can I talk to <PERSON_1> again?"]
     files = [path for path in Path(app.config["INSTANCE"]).rglob("*") if path.is_file()]
     assert any(path.suffix == ".db" for path in files), files
     for path in files:
