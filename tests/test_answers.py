@@ -12,7 +12,7 @@ from app.chat.pipeline import Pipeline
 from app.db import connect
 from app.retrieval import index as index_store
 from app.retrieval.articles import Chunk, parse_article
-from app.retrieval.context import Signals, TurnContext, leans_on_before, names_of
+from app.retrieval.context import Signals, TurnContext, article_number, leans_on_before, names_of
 from app.retrieval.live import LiveIndex
 from app.retrieval.markdown import Block, Span, parse, plain, text_of
 from app.retrieval.search import Hit, Passage, Weights, ranked_passages
@@ -366,6 +366,16 @@ def test_a_new_topic_wins_over_the_previous_one(pipeline):
 def test_the_last_article_is_a_prior_for_an_ambiguous_turn(pipeline):
     context = TurnContext(("how do I pair the lamp with the app",), "app-setup")
     assert pipeline.answer("it still doesn't work", context).article == "app-setup"
+
+
+def test_the_last_article_is_found_by_its_slug_or_its_address(pipeline):
+    index = pipeline.indexes.current()
+    number = list(index.article_ids).index("app-setup")
+    url = "https://help.lumenlamps.example/articles/app-setup"
+    for reference in ("app-setup", url, f"{url}#factory-reset", f" {url} "):
+        assert article_number(index, reference) == number
+    for reference in ("", " ", "#factory-reset", "https://help.lumenlamps.example/articles/lamps"):
+        assert article_number(index, reference) is None
 
 
 def test_a_statement_that_leans_on_nothing_is_not_answered_with_the_last_topic(pipeline):

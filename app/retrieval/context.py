@@ -204,11 +204,7 @@ def named_article(index: Index, text: str, context: TurnContext) -> int | None:
 def article_number(index: Index, reference: str) -> int | None:
     """Resolve a slug or url (an anchor is ignored) to an article number."""
     reference = reference.split("#", 1)[0].strip()
-    for number, row in enumerate(index.first_rows):
-        chunk = index.chunks[row]
-        if reference and reference in (chunk.article, chunk.url):
-            return number
-    return None
+    return index.article_numbers.get(reference) if reference else None
 
 
 def decide(index: Index, alone: np.ndarray, joint: np.ndarray | None, text: str, context: TurnContext,

@@ -83,6 +83,18 @@ class Index:
         return np.array([first[a] for a in self.article_ids], dtype=np.int64)
 
     @cached_property
+    def article_numbers(self) -> dict[str, int]:
+        """Each article's number by its slug and by its url (the first article to use one keeps it): the
+        widget names the last answer's article by its url (`context.article_number`)."""
+        numbers: dict[str, int] = {}
+        for number, row in enumerate(self.first_rows):
+            chunk = self.chunks[row]
+            for reference in (chunk.article, chunk.url):
+                if reference:
+                    numbers.setdefault(reference, number)
+        return numbers
+
+    @cached_property
     def lexical(self) -> Lexical:
         """BM25 over one document per article: title, questions and passages."""
         texts: dict[str, list[str]] = {a: [] for a in self.article_ids}
@@ -122,7 +134,7 @@ class Index:
     def prepare(self) -> Index:
         """Build the derived lookups (BM25, article maps) now, so no visitor's request pays for them."""
         # Reading a cached property builds and keeps it.
-        _ = (self.lexical, self.entry_article, self.article_starts, self.first_rows,
+        _ = (self.lexical, self.entry_article, self.article_starts, self.first_rows, self.article_numbers,
              self._rows_by_article, self._sentences_by_passage, self.section_headings, self.listed_only)
         if self.listed_only.any():
             _ = self.article_words
