@@ -31,6 +31,11 @@ from app.evaluation import eval_cli
     "Je voudrais parler à un conseiller",
     # a person by name, as the scrubber leaves it ("can I talk to Kim again?")
     "can I talk to <PERSON_1> again?", "connect me back to <PERSON_2>", "Kann ich mit <PERSON_1> sprechen?",
+    # a sentence asks for a person beside one about the bot, or after an account of what went wrong
+    "Are you a bot? I want to talk to a human", "are you a real person? if not can I speak to someone",
+    "You are a bot. Get me a human please.", "Hi. Agent please", "I've waited 20 minutes.\nIs anybody there?",
+    "I've been trying to pair my lamp for an hour, reset it three times, changed my router to 2.4 GHz and it "
+    "still fails with E12. This is ridiculous, can I please talk to a real person?",
 ])
 def test_a_request_for_a_person_is_recognised(text):
     assert wants_human(text)
@@ -60,6 +65,11 @@ def test_a_request_for_a_person_is_recognised(text):
     "I do not need chat agent", "I don't want to talk to a human", "I don't want to talk to <PERSON_1>",
     # someone by name who is not asked for
     "I talked to <PERSON_1> yesterday about my refund", "I want to send a gift to <PERSON_1>",
+    # no sentence of it asks for one (HINT3, SOFMattress: a call for attention before the question)
+    "Is there anybody? I want to purchase this SOF ergo 4ftX6ft. Will you send to Nipani 591237 safely "
+    "without damage?", "Do I have to talk to someone to close my account? I'd rather do it myself.",
+    "I don't need a person. How do I reset my password?",
+    "My neighbour says someone from your company called her. I want to know who has my address?",
 ])
 def test_a_question_that_only_mentions_someone_is_no_request(text):
     assert not wants_human(text)

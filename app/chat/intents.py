@@ -2,11 +2,12 @@
 ("talk to a human", "agent please", "mit einem Menschen sprechen"), so the chat starts a handoff, and
 small talk ("hi", "thanks a lot!", "ok bye"), which gets a short social reply.
 
-Pure engine: text in, a verdict out. A request needs a word for a person together with a verb of
-talking, "I need / want" right before a person wanted as such, talking to someone by name, or a short
-message that is little more than the person word ("agent", "human please"), so questions that merely
-mention people ("how do I add a person to my account?", "Somebody has stolen my card, I need help") are
-not taken (`python run.py eval requests` counts both sides on the eval sets).
+Pure engine: text in, a verdict out. A request is a sentence of the message with a word for a person
+together with a verb of talking, "I need / want" right before a person wanted as such, or talking to
+someone by name — or, as the message's last sentence, little more than the person word ("agent", "human
+please") — so questions that merely mention people ("how do I add a person to my account?", "Somebody
+has stolen my card, I need help") are not taken (`python run.py eval requests` counts both sides on the
+eval sets).
 Small talk is a message of greetings, thanks, goodbyes and acknowledgements and nothing else.
 """
 from __future__ import annotations
@@ -58,12 +59,28 @@ _REFUSED = re.compile(rf"\b(?:not|don'?t|dont|no)\s+{_WANT}\s+(?:(?:{_SMALL}|cha
                       rf"(?:{_PERSON}\b|{_NAMED})", re.I)
 
 
+# Where one sentence ends and the next begins: after . ! ? or ; and a space, or at a line break.
+_SENTENCES = re.compile(r"(?<=[.!?;])\s+|\s*\n\s*")
+_LONGEST = 160  # characters: a longer sentence is a story or a question that mentions people, no request
+
+
 def wants_human(text: str) -> bool:
-    """Say whether the message asks to talk to a person rather than asking a question."""
-    text = " ".join(text.split())
-    if len(text) > 160 or _NOT_A_REQUEST.search(text) or _REFUSED.search(text):
+    """Say whether the message asks to talk to a person rather than asking a question: whether one of its
+    sentences does, each judged alone — "Are you a bot? I want to talk to a human", "You are a bot. Get
+    me a human please." and a long account of what was tried that ends "can I please talk to a real
+    person?" are requests; "Do I have to talk to someone to close my account? I'd rather do it myself."
+    is none. A sentence that is little more than the person word counts as the message's last: "Hi.
+    Agent please" asks for one, "Is there anybody? I want to purchase this mattress…" calls for attention
+    before a question."""
+    sentences = [" ".join(s.split()) for s in _SENTENCES.split(text.strip())]
+    return any(_asks_for_person(sentence, bare=number == len(sentences) - 1)
+               for number, sentence in enumerate(sentences))
+
+
+def _asks_for_person(sentence: str, bare: bool) -> bool:
+    if len(sentence) > _LONGEST or _NOT_A_REQUEST.search(sentence) or _REFUSED.search(sentence):
         return False
-    return bool(_BARE.match(text) or _REQUEST.search(text))
+    return bool((bare and _BARE.match(sentence)) or _REQUEST.search(sentence))
 
 
 # Small talk: a message that is nothing but a greeting, thanks, a goodbye or an acknowledgement ("hi",
