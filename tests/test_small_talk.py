@@ -31,6 +31,15 @@ from tests.test_console_loop import gap_sections
     # turning the offer of a person down: searched, it got the offer again
     ("I don't want to talk to a human", "acknowledged"), ("no, I don't need a person", "acknowledged"),
     ("I do not need chat agent", "acknowledged"),
+    # help wanted, not yet with what: the first message of many chats
+    ("Hi, I have a question", "opener"), ("hello, can you help me?", "opener"), ("I need help", "opener"),
+    ("help please", "opener"), ("quick question", "opener"), ("hi! can I ask you something?", "opener"),
+    ("I have an issue", "opener"), ("thank you, I have another question", "opener"),
+    ("Help me", "opener"),  # HINT3, Powerplay11's CAPABILITIES
+    ("Ich habe eine Frage", "opener"),
+    # what the chat is (CLINC150's are_you_a_bot and what_can_i_ask_you, Powerplay11's CAPABILITIES)
+    ("are you a robot", "about"), ("am i talking to a real person", "about"), ("what can i ask you", "about"),
+    ("What can you do for me", "about"), ("who are you?", "about"),
 ])
 def test_small_talk_is_recognised_by_kind(text, kind):
     assert small_talk(text) == kind
@@ -44,6 +53,8 @@ def test_small_talk_is_recognised_by_kind(text, kind):
     "yes", "no",  # they may answer the offer of a person
     "<PERSON_1>", "it's <EMAIL_ADDRESS>", "!!!", "", "team", "there", "for all",
     "thanks " * 20,  # longer than small talk runs: searched as before
+    "I need help with my order", "can you help me reset my password", "I have a question about shipping",
+    "I have a problem with my lamp", "please", "what can you tell me about Lumen Plus?",
 ])
 def test_a_message_that_asks_or_says_anything_else_is_no_small_talk(text):
     assert small_talk(text) == ""
@@ -91,3 +102,17 @@ def test_small_talk_stored_before_it_had_a_reply_is_no_gap_either(app):
     assert stored.fetchone()[0] == 3
     gaps = gap_sections(Console(app, "lead@example.com").text("/admin/gaps"))
     assert list(gaps) == ["Do you sell gift cards?"]
+
+
+def test_help_wanted_without_saying_with_what_is_asked_for_the_question(app):
+    accounts.create_user(database(app), "lead@example.com", "admin", PASSWORD)
+    visitor = Visitor(app.test_client())
+    visitor.consent(transcripts=True, analytics=True)
+    opener, about, question = (visitor.say(text).json for text in (
+        "Hi, I have a question", "are you a bot?", "How do I reset my password?"))
+    assert opener["answer"] == SMALL_TALK["opener"] and about["answer"] == SMALL_TALK["about"]
+    assert not any(r["handoff_offered"] or r["sources"] for r in (opener, about))  # no "want a human?" yet
+    assert question["sources"]
+    assert gap_sections(Console(app, "lead@example.com").text("/admin/gaps")) == {}
+    counted = counters(app)
+    assert (counted[("answered", "")], counted.get(("unanswered", ""), 0)) == (1, 0)

@@ -26,6 +26,9 @@ SMALL_TALK = {  # app.chat.intents.small_talk's kinds: nothing about the product
     "thanks": "You're welcome! Is there anything else I can help you with?",
     "goodbye": "Thank you for getting in touch. Goodbye!",
     "acknowledged": "Is there anything else I can help you with?",
+    "opener": "Of course! What would you like to know?",
+    "about": ("I'm a virtual assistant: I answer from our help articles and link to them, and I can connect "
+              "you with someone from our support team. What can I help you with?"),
 }
 
 
@@ -93,7 +96,7 @@ def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: i
 
 
 def small_talk_answer(kind: str) -> Answer:
-    """The reply to small talk of this kind ("greeting", "thanks", "goodbye", "acknowledged")."""
+    """The reply to small talk of this kind (`intents.small_talk`'s: "greeting", "opener", "about"…)."""
     text = SMALL_TALK[kind]
     return Answer(text, (), 1.0, False, blocks=(Block("paragraph", spans=(Span(text),)),))
 

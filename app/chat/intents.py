@@ -96,9 +96,27 @@ _GOODBYE = (r"bye|bye\s+bye|goodbye|good\s+bye|see\s+(?:you|ya)|"
 _ACKNOWLEDGED = (r"ok|okay|k|great|perfect|awesome|cool|nice|brilliant|excellent|wonderful|super|alright|"
                  r"all\s+right|got\s+it|understood|i\s+see|that\s+(?:helped|helps|was\s+helpful)|"
                  r"(?:very\s+)?helpful|that'?s\s+it|that'?s\s+everything")
+# Asking for help without saying with what yet ("hi, I have a question", "can you help me?", "help"): the
+# first message of many chats. Searched, it got "I couldn't find an answer… want a human?", and stood on
+# the gaps page; it is asked what the question is.
+_OPENER = (r"(?:i\s+)?(?:have|got|ve\s+got)\s+(?:a|an|one|another|some|a\s+few|one\s+more|a\s+couple\s+of)\s+"
+           r"(?:quick\s+|small\s+|short\s+)?(?:question|query|problem|issue)s?|"
+           r"(?:a\s+)?(?:quick\s+)?question|"
+           r"(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?help(?:\s+me)?(?:\s+out)?|"
+           r"(?:can|could|may)\s+i\s+ask\s+(?:you\s+)?(?:a\s+question|something)|"
+           r"(?:i\s+)?need\s+(?:some\s+|your\s+)?(?:help|assistance)|help(?:\s+me)?|"
+           r"ich\s+habe\s+eine\s+frage|(?:kannst\s+du|können\s+sie)\s+mir\s+helfen|"
+           r"j'ai\s+une\s+question|(?:pouvez-vous|peux-tu)\s+m'aider")
+# What the chat is ("who are you?", "what can you do?", "are you a bot?"): answered by what it does.
+_ABOUT = (r"who\s+are\s+(?:you|u)|what\s+are\s+(?:you|u)|"
+          r"what\s+can\s+(?:you|u|i\s+ask\s+you)\s*(?:do|help\s+(?:me\s+)?with|ask)?(?:\s+for\s+me)?|"
+          r"(?:are|r)\s+(?:you|u)\s+(?:an?\s+)?(?:real\s+)?"
+          r"(?:human|person|bot|robot|machine|ai|computer)|"
+          r"(?:am\s+i\s+)?(?:talking|chatting|speaking)\s+(?:to|with)\s+(?:a\s+)?(?:real\s+)?"
+          r"(?:human|person|bot|robot|machine|computer)")
 # Words that only go with the phrases above ("thanks so much", "hi there"): alone they are no small talk.
 _WITH_THEM = (r"so\s+much|a\s+lot|very\s+much|again|for\s+that|for\s+(?:your|the|all\s+(?:your|the))\s+help|"
-              r"for\s+(?:all|everything)|there|everyone|team")
+              r"for\s+(?:all|everything)|there|everyone|team|please|pls|plz")
 # A masked name in a greeting ("hi, I'm <PERSON_1>") says nothing more; alone, it is no small talk.
 _INTRODUCED = re.compile(r"(?<!\w)(?:(?:i'?m|i\s+am|this\s+is|my\s+name\s+is)\s+)?<[A-Z_]+\d*>", re.I)
 # "no thanks" to the offer of a person, or "no, I don't need a person": searched, the refusal got "I couldn't
@@ -107,15 +125,20 @@ _DECLINED = (r"no\s+thanks|no\s+thank\s+you|nope|no\s+need|"
              r"(?:no[,.!]?\s+)?(?:i\s+)?(?:do\s+not|don'?t|dont)\s+(?:want|need)\s+"
              r"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a|an|any)?\s*(?:chat\s+|live\s+)?"
              r"(?:human|person|agent|someone|anyone|representative)")
-_KINDS = ("goodbye", "thanks", "greeting", "acknowledged")  # a message with several is its first of these
+# A message with several is its first of these: "hi, can you help me?" is an opener.
+_KINDS = ("about", "opener", "goodbye", "thanks", "greeting", "acknowledged")
 _PHRASES = [(kind, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.I))
-            for kind, pattern in (("acknowledged", _DECLINED), ("goodbye", _GOODBYE), ("thanks", _THANKS),
-                                  ("greeting", _GREETING), ("acknowledged", _ACKNOWLEDGED), ("", _WITH_THEM))]
+            for kind, pattern in (("acknowledged", _DECLINED), ("about", _ABOUT), ("goodbye", _GOODBYE),
+                                  ("thanks", _THANKS), ("greeting", _GREETING),
+                                  ("acknowledged", _ACKNOWLEDGED), ("", _WITH_THEM),
+                                  ("opener", _OPENER))]  # after "thanks for your help"
 
 
 def small_talk(text: str) -> str:
-    """Say what kind of small talk the message is — "goodbye", "thanks", "greeting" or "acknowledged" — or
-    "" when it asks or says anything else ("hi, how do I reset my password?", "no thanks, I want a refund").
+    """Say what kind of small talk the message is — "about" (what the chat is), "opener" (help wanted,
+    not yet with what), "goodbye", "thanks", "greeting" or "acknowledged" — or "" when it asks or says
+    anything else ("hi, how do I reset my password?", "no thanks, I want a refund", "I need help with my
+    order").
     A bare "yes" or "no" is not small talk: it may answer the bot's offer of a person; "no thanks" turns
     the offer down, an acknowledgement."""
     text = " ".join(text.split())
