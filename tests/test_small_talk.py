@@ -116,3 +116,19 @@ def test_help_wanted_without_saying_with_what_is_asked_for_the_question(app):
     assert gap_sections(Console(app, "lead@example.com").text("/admin/gaps")) == {}
     counted = counters(app)
     assert (counted[("answered", "")], counted.get(("unanswered", ""), 0)) == (1, 0)
+
+
+def test_a_bare_no_after_the_offer_of_a_person_is_acknowledged_and_after_an_answer_is_searched(app):
+    visitor = Visitor(app.test_client())
+    visitor.consent(transcripts=True, analytics=True)
+
+    def say(text, **context):
+        return visitor.client.post(f"/api/v1/conversations/{visitor.conversation_id}/messages",
+                                   json={"text": text, "context": context}, headers=visitor.auth).json
+
+    assert visitor.say("Do you sell gift cards?").json["handoff_offered"]  # "…connect you with someone?"
+    declined = say("no", previous=["Do you sell gift cards?"])  # the widget sends no article after it
+    assert declined["answer"] == SMALL_TALK["acknowledged"] and not declined["handoff_offered"]
+    answered = visitor.say("How do I reset my password?").json
+    missed = say("no", previous=["How do I reset my password?"], article=answered["sources"][0]["url"])
+    assert missed["answer"] == DONT_KNOW and missed["handoff_offered"]  # the answer missed: a person offered

@@ -134,6 +134,17 @@ _PHRASES = [(kind, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.I))
                                   ("opener", _OPENER))]  # after "thanks for your help"
 
 
+_NO = re.compile(r"^\W*(?:no|nope|nah|not\s+now|no\s+no|nein|non)\W*$", re.I)
+
+
+def declines(text: str) -> bool:
+    """Say whether the message is a bare "no". After a reply that answered nothing — "I couldn't find an
+    answer… would you like me to connect you with someone?" — it turns the offer down (the chat pipeline
+    acknowledges it; searched, it got the same offer again); after an answer it may say the answer missed,
+    and is searched, which offers a person."""
+    return bool(_NO.match(text))
+
+
 def small_talk(text: str) -> str:
     """Say what kind of small talk the message is — "about" (what the chat is), "opener" (help wanted,
     not yet with what), "goodbye", "thanks", "greeting" or "acknowledged" — or "" when it asks or says

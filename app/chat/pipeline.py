@@ -15,7 +15,7 @@ from flask import current_app
 from app.chat import analytics, transcripts
 from app.chat.answer import ANSWER_CHARS, Answer, Source, compose, small_talk_answer, which_one
 from app.chat.answer_cache import AnswerCache
-from app.chat.intents import small_talk, wants_human
+from app.chat.intents import declines, small_talk, wants_human
 from app.chat.scrubbed_memo import ScrubbedMemo
 from app.db import get_db, transaction
 from app.privacy import consent, subjects
@@ -102,6 +102,8 @@ class Pipeline:
         scrubbed = self.scrubber.scrub(text, placeholders)
         self.memo.remember(text, for_search(scrubbed.text))  # the next message's context holds this one
         chat = small_talk(scrubbed.text)  # "hi", "thanks!", "ok bye": no question for the articles either
+        if not chat and declines(scrubbed.text) and not (context and context.article):
+            chat = "acknowledged"  # "no" when the last reply cited no article: the offer of a person declined
         if wants_human(scrubbed.text):  # a request for a person, not a question for the articles
             answer, vector = _HUMAN_ANSWER, None
         elif chat:
