@@ -40,6 +40,11 @@ from tests.test_console_loop import gap_sections
     # what the chat is (CLINC150's are_you_a_bot and what_can_i_ask_you, Powerplay11's CAPABILITIES)
     ("are you a robot", "about"), ("am i talking to a real person", "about"), ("what can i ask you", "about"),
     ("What can you do for me", "about"), ("who are you?", "about"),
+    # the last answer missed (the first three: CLINC150's "no" intent)
+    ("no, that's not right", "missed"), ("that isn't correct", "missed"), ("nope that's not it", "missed"),
+    ("that didn't help", "missed"), ("not helpful at all", "missed"),
+    ("thanks but that didn't help", "missed"),
+    ("this doesn't answer my question", "missed"), ("sorry, that's not what I was looking for", "missed"),
 ])
 def test_small_talk_is_recognised_by_kind(text, kind):
     assert small_talk(text) == kind
@@ -55,6 +60,8 @@ def test_small_talk_is_recognised_by_kind(text, kind):
     "thanks " * 20,  # longer than small talk runs: searched as before
     "I need help with my order", "can you help me reset my password", "I have a question about shipping",
     "I have a problem with my lamp", "please", "what can you tell me about Lumen Plus?",
+    # what the product did, not what the answer did: troubleshooting sections answer these
+    "it didn't work", "still not working", "I didn't get the email", "my order did not arrive",
 ])
 def test_a_message_that_asks_or_says_anything_else_is_no_small_talk(text):
     assert small_talk(text) == ""
@@ -132,3 +139,16 @@ def test_a_bare_no_after_the_offer_of_a_person_is_acknowledged_and_after_an_answ
     answered = visitor.say("How do I reset my password?").json
     missed = say("no", previous=["How do I reset my password?"], article=answered["sources"][0]["url"])
     assert missed["answer"] == DONT_KNOW and missed["handoff_offered"]  # the answer missed: a person offered
+
+
+def test_an_answer_that_missed_gets_a_person_offered_and_is_no_gap(app):
+    accounts.create_user(database(app), "lead@example.com", "admin", PASSWORD)
+    visitor = Visitor(app.test_client())
+    visitor.consent(transcripts=True, analytics=True)
+    said = ("How do I reset my password?", "that didn't help")
+    answered, missed = (visitor.say(text).json for text in said)
+    assert answered["sources"] and not answered["handoff_offered"]
+    assert missed["answer"] == SMALL_TALK["missed"] and missed["handoff_offered"] and not missed["sources"]
+    assert gap_sections(Console(app, "lead@example.com").text("/admin/gaps")) == {}  # no question to answer
+    counted = counters(app)
+    assert (counted[("answered", "")], counted.get(("unanswered", ""), 0)) == (1, 0)

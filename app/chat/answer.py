@@ -29,7 +29,10 @@ SMALL_TALK = {  # app.chat.intents.small_talk's kinds: nothing about the product
     "opener": "Of course! What would you like to know?",
     "about": ("I'm a virtual assistant: I answer from our help articles and link to them, and I can connect "
               "you with someone from our support team. What can I help you with?"),
+    "missed": ("I'm sorry that didn't help. Would you like me to connect you with someone from our support "
+               "team? You can also ask me again in other words."),
 }
+OFFERS_PERSON = {"missed"}  # small talk whose reply offers a person, as "I don't know" does
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: i
 def small_talk_answer(kind: str) -> Answer:
     """The reply to small talk of this kind (`intents.small_talk`'s: "greeting", "opener", "about"…)."""
     text = SMALL_TALK[kind]
-    return Answer(text, (), 1.0, False, blocks=(Block("paragraph", spans=(Span(text),)),))
+    return Answer(text, (), 1.0, kind in OFFERS_PERSON, blocks=(Block("paragraph", spans=(Span(text),)),))
 
 
 def which_one(alike: tuple[Hit, ...], threshold: float) -> Answer:

@@ -114,9 +114,20 @@ _ABOUT = (r"who\s+are\s+(?:you|u)|what\s+are\s+(?:you|u)|"
           r"(?:human|person|bot|robot|machine|ai|computer)|"
           r"(?:am\s+i\s+)?(?:talking|chatting|speaking)\s+(?:to|with)\s+(?:a\s+)?(?:real\s+)?"
           r"(?:human|person|bot|robot|machine|computer)")
+# The last answer missed ("that didn't help", "not what I asked", "wrong answer"): searched, it got "I
+# couldn't find an answer to that…" and stood on the gaps page as a question. What the product did ("it
+# didn't work") is no verdict on the answer: it is searched, and troubleshooting sections answer it.
+_NOT = (r"(?:(?:that|this|it)(?:'?s|\s+is|\s+was)?\s+)?(?:really\s+|just\s+|still\s+)?"
+        r"(?:(?:does|did|do|is|was|has)\s*n'?t|(?:does|did|do|is|was|has)\s+not|not|didnt|doesnt|isnt|wasnt)")
+_MISSED = (rf"{_NOT}\s+(?:really\s+|quite\s+|very\s+)?(?:help(?:ful|ing|ed)?|relevant|right|correct|it|"
+           r"what\s+i\s+(?:asked(?:\s+for)?|meant|need(?:ed)?|want(?:ed)?|was\s+looking\s+for)|"
+           r"answer(?:ed|ing)?\s+my\s+question)|(?:wrong|useless|unhelpful|irrelevant)\s+answer|"
+           r"(?:you\s+)?(?:did\s*n'?t|did\s+not|didnt)\s+answer\s+my\s+question|"
+           r"(?:that'?s|that\s+is)\s+wrong|unhelpful|useless")
 # Words that only go with the phrases above ("thanks so much", "hi there"): alone they are no small talk.
 _WITH_THEM = (r"so\s+much|a\s+lot|very\s+much|again|for\s+that|for\s+(?:your|the|all\s+(?:your|the))\s+help|"
-              r"for\s+(?:all|everything)|there|everyone|team|please|pls|plz")
+              r"for\s+(?:all|everything)|there|everyone|team|please|pls|plz|"
+              r"no|but|still|sorry|really|at\s+all")
 # A masked name in a greeting ("hi, I'm <PERSON_1>") says nothing more; alone, it is no small talk.
 _INTRODUCED = re.compile(r"(?<!\w)(?:(?:i'?m|i\s+am|this\s+is|my\s+name\s+is)\s+)?<[A-Z_]+\d*>", re.I)
 # "no thanks" to the offer of a person, or "no, I don't need a person": searched, the refusal got "I couldn't
@@ -126,9 +137,10 @@ _DECLINED = (r"no\s+thanks|no\s+thank\s+you|nope|no\s+need|"
              r"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a|an|any)?\s*(?:chat\s+|live\s+)?"
              r"(?:human|person|agent|someone|anyone|representative)")
 # A message with several is its first of these: "hi, can you help me?" is an opener.
-_KINDS = ("about", "opener", "goodbye", "thanks", "greeting", "acknowledged")
+_KINDS = ("missed", "about", "opener", "goodbye", "thanks", "greeting", "acknowledged")
 _PHRASES = [(kind, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.I))
-            for kind, pattern in (("acknowledged", _DECLINED), ("about", _ABOUT), ("goodbye", _GOODBYE),
+            for kind, pattern in (("acknowledged", _DECLINED), ("about", _ABOUT), ("missed", _MISSED),
+                                  ("goodbye", _GOODBYE),
                                   ("thanks", _THANKS), ("greeting", _GREETING),
                                   ("acknowledged", _ACKNOWLEDGED), ("", _WITH_THEM),
                                   ("opener", _OPENER))]  # after "thanks for your help"
@@ -146,8 +158,9 @@ def declines(text: str) -> bool:
 
 
 def small_talk(text: str) -> str:
-    """Say what kind of small talk the message is — "about" (what the chat is), "opener" (help wanted,
-    not yet with what), "goodbye", "thanks", "greeting" or "acknowledged" — or "" when it asks or says
+    """Say what kind of small talk the message is — "missed" (the last answer did not help), "about"
+    (what the chat is), "opener" (help wanted, not yet with what), "goodbye", "thanks", "greeting" or
+    "acknowledged" — or "" when it asks or says
     anything else ("hi, how do I reset my password?", "no thanks, I want a refund", "I need help with my
     order").
     A bare "yes" or "no" is not small talk: it may answer the bot's offer of a person; "no thanks" turns
