@@ -39,7 +39,8 @@ from tests.test_console_loop import gap_sections
     ("Ich habe eine Frage", "opener"),
     # what the chat is (CLINC150's are_you_a_bot and what_can_i_ask_you, Powerplay11's CAPABILITIES)
     ("are you a robot", "about"), ("am i talking to a real person", "about"), ("what can i ask you", "about"),
-    ("What can you do for me", "about"), ("who are you?", "about"),
+    ("What can you do for me", "about"), ("who are you?", "about"), ("what's your name?", "about"),
+    ("hello? are you there?", "greeting"),
     # the last answer missed (the first three: CLINC150's "no" intent)
     ("no, that's not right", "missed"), ("that isn't correct", "missed"), ("nope that's not it", "missed"),
     ("that didn't help", "missed"), ("not helpful at all", "missed"),

@@ -87,7 +87,8 @@ def _asks_for_person(sentence: str, bare: bool) -> bool:
 # "thanks a lot!", "ok bye", "great, that helped") asks the articles nothing. Searched, it got "I couldn't
 # find an answer… want a human?" and showed up as a knowledge gap; it gets a short social reply instead.
 _GREETING = (r"hi|hello|hey|hiya|howdy|good\s+(?:morning|afternoon|evening|day)|"
-             r"hallo|guten\s+(?:morgen|tag|abend)|moin|servus|bonjour|bonsoir|salut")
+             r"hallo|guten\s+(?:morgen|tag|abend)|moin|servus|bonjour|bonsoir|salut|"
+             r"(?:are|r)\s+(?:you|u)\s+(?:still\s+)?there|anybody\s+home")
 _THANKS = (r"thanks|thank\s+you|thank\s+u|thanx|thx|ty|tysm|cheers|much\s+appreciated|"
            r"(?:i\s+)?appreciate\s+(?:it|that)|danke(?:\s+sch[öo]n)?|vielen\s+dank|merci(?:\s+beaucoup)?")
 _GOODBYE = (r"bye|bye\s+bye|goodbye|good\s+bye|see\s+(?:you|ya)|"
@@ -108,7 +109,7 @@ _OPENER = (r"(?:i\s+)?(?:have|got|ve\s+got)\s+(?:a|an|one|another|some|a\s+few|o
            r"ich\s+habe\s+eine\s+frage|(?:kannst\s+du|können\s+sie)\s+mir\s+helfen|"
            r"j'ai\s+une\s+question|(?:pouvez-vous|peux-tu)\s+m'aider")
 # What the chat is ("who are you?", "what can you do?", "are you a bot?"): answered by what it does.
-_ABOUT = (r"who\s+are\s+(?:you|u)|what\s+are\s+(?:you|u)|"
+_ABOUT = (r"who\s+are\s+(?:you|u)|what\s+are\s+(?:you|u)|what(?:'?s|\s+is)\s+your\s+name|"
           r"what\s+can\s+(?:you|u|i\s+ask\s+you)\s*(?:do|help\s+(?:me\s+)?with|ask)?(?:\s+for\s+me)?|"
           r"(?:are|r)\s+(?:you|u)\s+(?:an?\s+)?(?:real\s+)?"
           r"(?:human|person|bot|robot|machine|ai|computer)|"
