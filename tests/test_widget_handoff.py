@@ -242,12 +242,13 @@ def test_typed_request_for_a_person_starts_the_handoff(browser, page_url, api):
     page.close()
 
 
-def test_yes_right_after_the_bot_offered_a_person_starts_the_same_flow(browser, page_url, api):
+@pytest.mark.parametrize("assent", ["yes", "sure, go ahead and connect me"])
+def test_yes_right_after_the_bot_offered_a_person_starts_the_same_flow(browser, page_url, api, assent):
     page = browser.new_page()
     open_widget(page, page_url)
     ask_and_wait(page, "what is the capital of Mongolia?")
     assert "couldn't find an answer" in bots(page).last.inner_text()
-    say(page, "yes")
+    say(page, assent)
     page.get_by_text(OFFER).wait_for()  # without consent: the one-sentence offer, not "I couldn't find…"
     assert bots(page).count() == 1
     page.get_by_role("button", name="Keep and ask for a person").click()

@@ -75,8 +75,12 @@
   var T = STRINGS[lang] || STRINGS.en;
   var accent = /^#[0-9a-fA-F]{3,8}$/.test(data.accent || "") ? data.accent : "#1f5fbf";
   var left = data.position === "left";
-  // A short "yes" right after the bot offered a person accepts the offer (it is not a question).
-  var YES = /^\W*(yes|yeah|yep|sure|ok|okay|please|ja|jawohl|gerne|bitte|klar|ja bitte|yes please|ja gerne)\W*$/i;
+  // A short "yes" right after the bot offered a person accepts the offer (it is not a question): words of
+  // assent only, in any order ("yes please", "sure, go ahead and connect me", "ja gerne").
+  var YES = new RegExp("^(?:\\W*\\b(?:" + ["yes", "yeah", "yep", "yup", "sure", "ok", "okay", "please",
+    "of course", "go ahead", "please do", "do it", "and", "connect me", "i'?d like that", "i would(?: like that)?",
+    "that would be great", "thanks", "thank you", "ja", "jawohl", "gerne", "bitte", "klar", "mach das", "oui",
+    "d'accord"].join("|") + ")\\b)+\\W*$", "i");
 
   var CSS = ":host{all:initial!important}*{box-sizing:border-box;letter-spacing:normal;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}[hidden]{display:none!important}" +
     "svg{width:22px;height:22px;fill:currentColor;vertical-align:middle}.rate svg{width:16px;height:16px}" +
