@@ -32,6 +32,7 @@ from app.evaluation import eval_cli
     # a person by name, as the scrubber leaves it ("can I talk to Kim again?")
     "can I talk to <PERSON_1> again?", "connect me back to <PERSON_2>", "Kann ich mit <PERSON_1> sprechen?",
     # a sentence asks for a person beside one about the bot, or after an account of what went wrong
+    "yes, a human please", "ok agent",  # to the offer of one
     "Are you a bot? I want to talk to a human", "are you a real person? if not can I speak to someone",
     "You are a bot. Get me a human please.", "Hi. Agent please", "I've waited 20 minutes.\nIs anybody there?",
     "I've been trying to pair my lamp for an hour, reset it three times, changed my router to 2.4 GHz and it "

@@ -41,9 +41,10 @@ _BY_NAME = (rf"\b(?:talk|speak|chat)\s+(?:again\s+)?(?:to|with)\s+{_NAMED}|"
 _REQUEST = re.compile(rf"\b{_TALK}\b.{{0,40}}\b{_PERSON}\b|\b{_ANYONE}\b.{{0,40}}\b{_TALK}\b|"
                       rf"\b{_ANYONE}\s+(?:available|around)\s+to\s+(?:{_TALK}|help|assist)\b|"
                       rf"\b{_WANT}\s+(?:{_SMALL}\s+){{0,3}}{_PERSON}{_FOR}|{_BY_NAME}", re.I | re.S)
-# "agent", "a human please", "Mensch bitte", "real person available?", "human to answer" — nothing else in
-# the message.
-_BARE = re.compile(rf"^\W*(?:an?\s+|einen?\s+|ein\s+|is\s+(?:there\s+)?)?{_ANYONE}"
+# "agent", "a human please", "Mensch bitte", "real person available?", "human to answer", "yes, a human
+# please" (to the offer of one) — nothing else in the message.
+_BARE = re.compile(rf"^\W*(?:(?:yes|yeah|yep|ok|okay|sure|please|ja|oui)\W+)?"
+                   rf"(?:an?\s+|einen?\s+|ein\s+|is\s+(?:there\s+)?)?{_ANYONE}"
                    r"(?:\s+(?:please|pls|now|bitte|s'il vous plaît|available|there|"
                    r"to\s+(?:talk|chat|answer|help)))?\W*$", re.I)
 # "Are you a human?" and "I need to know if you are a real person" ask about the bot; "how do I add a
