@@ -142,14 +142,24 @@ def test_a_bare_no_after_the_offer_of_a_person_is_acknowledged_and_after_an_answ
     assert missed["answer"] == DONT_KNOW and missed["handoff_offered"]  # the answer missed: a person offered
 
 
-def test_an_answer_that_missed_gets_a_person_offered_and_is_no_gap(app):
+def test_an_answer_that_missed_gets_a_person_offered_and_counts_as_its_thumbs_down(app):
     accounts.create_user(database(app), "lead@example.com", "admin", PASSWORD)
     visitor = Visitor(app.test_client())
     visitor.consent(transcripts=True, analytics=True)
-    said = ("How do I reset my password?", "that didn't help")
-    answered, missed = (visitor.say(text).json for text in said)
+    said = ("How do I reset my password?", "that didn't help", "How do I pair the lamp with the app?")
+    answered, missed, paired = (visitor.say(text).json for text in said)
     assert answered["sources"] and not answered["handoff_offered"]
     assert missed["answer"] == SMALL_TALK["missed"] and missed["handoff_offered"] and not missed["sources"]
-    assert gap_sections(Console(app, "lead@example.com").text("/admin/gaps")) == {}  # no question to answer
+    rate = visitor.client.post(f"/api/v1/messages/{paired['message_id']}/feedback", json={"rating": "up"},
+                               headers=visitor.auth)
+    assert rate.status_code == 200
+    assert visitor.say("not helpful").json["answer"] == SMALL_TALK["missed"]  # a rating given stays
+    exported = visitor.client.get("/api/v1/me/export", headers=visitor.auth).json
+    ratings = [m["feedback"] for m in exported["conversations"][0]["messages"] if m["role"] == "bot"]
+    assert ratings.count("down") == 1 and ratings.count("up") == 1  # the reset steps down, the pairing up
+    gaps = gap_sections(Console(app, "lead@example.com").text("/admin/gaps"))
+    assert list(gaps) == ["How do I reset my password?"]  # the question it missed, not "that didn't help"
+    assert "1 thumbs down" in gaps["How do I reset my password?"]
     counted = counters(app)
-    assert (counted[("answered", "")], counted.get(("unanswered", ""), 0)) == (1, 0)
+    assert (counted[("answered", "")], counted.get(("unanswered", ""), 0)) == (2, 0)
+    assert counted[("thumbs_down", "")] == 1 and counted[("thumbs_up", "")] == 1

@@ -113,6 +113,8 @@ class Pipeline:
                                           current_app.config.get("ANSWER_CHARS", self.answer_chars))
         message_id = transcripts.new_id()
         with transaction(db) if keep or count else nullcontext():  # the stored turn and its count: one write
+            if keep and chat == "missed" and transcripts.rate_last_answer_down(db, conversation.id) and count:
+                analytics.add(db, ["thumbs_down"])  # said in words, counted as the answer's thumbs would be
             if keep:
                 turn = transcripts.StoredTurn(scrubbed.text, answer.text, [asdict(s) for s in answer.sources],
                                               answer.confidence, answer.handoff_offered,
