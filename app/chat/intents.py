@@ -8,7 +8,8 @@ someone by name — or, as the message's last sentence, little more than the per
 please") — so questions that merely mention people ("how do I add a person to my account?", "Somebody
 has stolen my card, I need help") are not taken (`python run.py eval requests` counts both sides on the
 eval sets).
-Small talk is a message of greetings, thanks, goodbyes and acknowledgements and nothing else.
+Small talk is a message of greetings, thanks, goodbyes and acknowledgements and nothing else — or one
+that asks for help without saying with what yet, asks what the chat is, or says the last answer missed.
 """
 from __future__ import annotations
 
@@ -119,13 +120,14 @@ _ABOUT = (r"who\s+are\s+(?:you|u)|what\s+are\s+(?:you|u)|what(?:'?s|\s+is)\s+you
 # The last answer missed ("that didn't help", "not what I asked", "wrong answer"): searched, it got "I
 # couldn't find an answer to that…" and stood on the gaps page as a question. What the product did ("it
 # didn't work") is no verdict on the answer: it is searched, and troubleshooting sections answer it.
-_NOT = (r"(?:(?:that|this|it)(?:'?s|\s+is|\s+was)?\s+)?(?:really\s+|just\s+|still\s+)?"
+_NOT = (r"(?:(?:that|this|it|(?:the|your|this)\s+answer)(?:'?s|\s+is|\s+was)?\s+)?"
+        r"(?:really\s+|just\s+|still\s+)?"
         r"(?:(?:does|did|do|is|was|has)\s*n'?t|(?:does|did|do|is|was|has)\s+not|not|didnt|doesnt|isnt|wasnt)")
 _MISSED = (rf"{_NOT}\s+(?:really\s+|quite\s+|very\s+)?(?:help(?:ful|ing|ed)?|relevant|right|correct|it|"
            r"what\s+i\s+(?:asked(?:\s+for)?|meant|need(?:ed)?|want(?:ed)?|was\s+looking\s+for)|"
            r"answer(?:ed|ing)?\s+my\s+question)|(?:wrong|useless|unhelpful|irrelevant)\s+answer|"
            r"(?:you\s+)?(?:did\s*n'?t|did\s+not|didnt)\s+answer\s+my\s+question|"
-           r"(?:that'?s|that\s+is)\s+wrong|unhelpful|useless")
+           r"(?:that'?s|that\s+is|(?:the|your)\s+answer\s+is)\s+wrong|unhelpful|useless")
 # Words that only go with the phrases above ("thanks so much", "hi there"): alone they are no small talk.
 _WITH_THEM = (r"so\s+much|a\s+lot|very\s+much|again|for\s+that|for\s+(?:your|the|all\s+(?:your|the))\s+help|"
               r"for\s+(?:all|everything)|there|everyone|team|please|pls|plz|"
@@ -142,8 +144,7 @@ _DECLINED = (r"no\s+thanks|no\s+thank\s+you|nope|no\s+need|"
 _KINDS = ("missed", "about", "opener", "goodbye", "thanks", "greeting", "acknowledged")
 _PHRASES = [(kind, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.I))
             for kind, pattern in (("acknowledged", _DECLINED), ("about", _ABOUT), ("missed", _MISSED),
-                                  ("goodbye", _GOODBYE),
-                                  ("thanks", _THANKS), ("greeting", _GREETING),
+                                  ("goodbye", _GOODBYE), ("thanks", _THANKS), ("greeting", _GREETING),
                                   ("acknowledged", _ACKNOWLEDGED), ("", _WITH_THEM),
                                   ("opener", _OPENER))]  # after "thanks for your help"
 
@@ -162,9 +163,8 @@ def declines(text: str) -> bool:
 def small_talk(text: str) -> str:
     """Say what kind of small talk the message is — "missed" (the last answer did not help), "about"
     (what the chat is), "opener" (help wanted, not yet with what), "goodbye", "thanks", "greeting" or
-    "acknowledged" — or "" when it asks or says
-    anything else ("hi, how do I reset my password?", "no thanks, I want a refund", "I need help with my
-    order").
+    "acknowledged" — or "" when it asks or says anything else ("hi, how do I reset my password?", "no
+    thanks, I want a refund", "I need help with my order").
     A bare "yes" or "no" is not small talk: it may answer the bot's offer of a person; "no thanks" turns
     the offer down, an acknowledgement."""
     text = " ".join(text.split())

@@ -78,9 +78,9 @@
   // A short "yes" right after the bot offered a person accepts the offer (it is not a question): words of
   // assent only, in any order ("yes please", "sure, go ahead and connect me", "ja gerne").
   var YES = new RegExp("^(?:\\W*\\b(?:" + ["yes", "yeah", "yep", "yup", "sure", "ok", "okay", "please",
-    "of course", "go ahead", "please do", "do it", "and", "connect me", "i'?d like that", "i would(?: like that)?",
-    "that would be great", "thanks", "thank you", "ja", "jawohl", "gerne", "bitte", "klar", "mach das", "oui",
-    "d'accord"].join("|") + ")\\b)+\\W*$", "i");
+    "of course", "go ahead", "please do", "do it", "and connect me", "connect me", "i'?d like that",
+    "i would(?: like that)?", "that would be great", "thanks", "thank you", "ja", "jawohl", "gerne", "bitte",
+    "klar", "mach das", "oui", "d'accord"].join("|") + ")\\b)+\\W*$", "i");
 
   var CSS = ":host{all:initial!important}*{box-sizing:border-box;letter-spacing:normal;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}[hidden]{display:none!important}" +
     "svg{width:22px;height:22px;fill:currentColor;vertical-align:middle}.rate svg{width:16px;height:16px}" +
