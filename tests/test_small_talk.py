@@ -28,6 +28,7 @@ from tests.test_console_loop import gap_sections
     ("have a nice day!", "goodbye"), ("ok, got it", "acknowledged"), ("perfect", "acknowledged"),
     ("no thanks", "acknowledged"), ("No thank you, that's all", "goodbye"), ("thanks again, team!", "thanks"),
     ("hi there everyone", "greeting"), ("Thanks for all", "thanks"), ("thank you for everything!", "thanks"),
+    ("👍", "acknowledged"), ("🙏", "thanks"), ("ok 👌", "acknowledged"), ("👎", "missed"),
     # turning the offer of a person down: searched, it got the offer again
     ("I don't want to talk to a human", "acknowledged"), ("no, I don't need a person", "acknowledged"),
     ("I do not need chat agent", "acknowledged"),

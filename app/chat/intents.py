@@ -91,14 +91,15 @@ def _asks_for_person(sentence: str, bare: bool) -> bool:
 _GREETING = (r"hi|hello|hey|hiya|howdy|good\s+(?:morning|afternoon|evening|day)|"
              r"hallo|guten\s+(?:morgen|tag|abend)|moin|servus|bonjour|bonsoir|salut|"
              r"(?:are|r)\s+(?:you|u)\s+(?:still\s+)?there|anybody\s+home")
-_THANKS = (r"thanks|thank\s+you|thank\s+u|thanx|thx|ty|tysm|cheers|much\s+appreciated|"
+_THANKS = (r"thanks|thank\s+you|thank\s+u|thanx|thx|ty|tysm|cheers|much\s+appreciated|🙏|"
            r"(?:i\s+)?appreciate\s+(?:it|that)|danke(?:\s+sch[öo]n)?|vielen\s+dank|merci(?:\s+beaucoup)?")
 _GOODBYE = (r"bye|bye\s+bye|goodbye|good\s+bye|see\s+(?:you|ya)|"
             r"have\s+a\s+(?:nice|good|great)\s+(?:day|evening|one)|that'?s\s+all(?:\s+i\s+needed)?|"
             r"that\s+is\s+all|nothing\s+else|tsch[üu]ss|auf\s+wiedersehen|au\s+revoir")
 _ACKNOWLEDGED = (r"ok|okay|k|great|perfect|awesome|cool|nice|brilliant|excellent|wonderful|super|alright|"
                  r"all\s+right|got\s+it|understood|i\s+see|that\s+(?:helped|helps|was\s+helpful)|"
-                 r"(?:very\s+)?helpful|that'?s\s+it|that'?s\s+everything")
+                 r"(?:very\s+)?helpful|that'?s\s+it|that'?s\s+everything|lol|haha|"
+                 r"👍|👌|🙂|😊|😀|😃|😄|😁|💯|✅|❤\ufe0f?")
 # Asking for help without saying with what yet ("hi, I have a question", "can you help me?", "help"): the
 # first message of many chats. Searched, it got "I couldn't find an answer… want a human?", and stood on
 # the gaps page; it is asked what the question is.
@@ -127,7 +128,7 @@ _MISSED = (rf"{_NOT}\s+(?:really\s+|quite\s+|very\s+)?(?:help(?:ful|ing|ed)?|rel
            r"what\s+i\s+(?:asked(?:\s+for)?|meant|need(?:ed)?|want(?:ed)?|was\s+looking\s+for)|"
            r"answer(?:ed|ing)?\s+my\s+question)|(?:wrong|useless|unhelpful|irrelevant)\s+answer|"
            r"(?:you\s+)?(?:did\s*n'?t|did\s+not|didnt)\s+answer\s+my\s+question|"
-           r"(?:that'?s|that\s+is|(?:the|your)\s+answer\s+is)\s+wrong|unhelpful|useless")
+           r"(?:that'?s|that\s+is|(?:the|your)\s+answer\s+is)\s+wrong|unhelpful|useless|👎")
 # Words that only go with the phrases above ("thanks so much", "hi there"): alone they are no small talk.
 _WITH_THEM = (r"so\s+much|a\s+lot|very\s+much|again|for\s+that|for\s+(?:your|the|all\s+(?:your|the))\s+help|"
               r"for\s+(?:all|everything)|there|everyone|team|please|pls|plz|"
