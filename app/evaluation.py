@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -148,8 +149,9 @@ def eval_gaps(queries: Path, intents: int, seed: int) -> None:
 def eval_requests(files: tuple[Path, ...], kbs: tuple[Path, ...], labels: tuple[str, ...],
                   show: bool) -> None:
     """Count the messages the chat takes as a request for a person (`app/chat/intents.py`): of those
-    labelled as one, and of all the others (each a question the articles should answer instead)."""
-    from app.chat.intents import wants_human
+    labelled as one, and of all the others (each a question the articles should answer instead); and the
+    messages with an intent that it takes as small talk, answered without a search."""
+    from app.chat.intents import small_talk, wants_human
     from app.retrieval.evaluate import EvalDataError, _lines, load_queries
 
     try:
@@ -170,12 +172,19 @@ def eval_requests(files: tuple[Path, ...], kbs: tuple[Path, ...], labels: tuple[
                f"request for a person")
     share = 100 * len(taken) / max(len(others), 1)
     click.echo(f"all other messages: {len(taken)} of {len(others)} taken ({share:.2f} %)")
+    chat = [(label, text, small_talk(text)) for label, text in messages if label is not None]
+    kinds = Counter(kind for _, _, kind in chat if kind)
+    click.echo(f"messages with an intent taken as small talk: {sum(kinds.values())} of {len(chat)} ("
+               + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()) + ")")
     if show:
         for label, text in taken:
             click.echo(f"  taken  [{label}] {text}")
         for label, text, took in wanted:
             if not took:
                 click.echo(f"  missed [{label}] {text}")
+        for label, text, kind in chat:
+            if kind:
+                click.echo(f"  small talk ({kind}) [{label}] {text}")
 
 
 def pipeline_answerer(index, embedder, weights, threshold):

@@ -82,14 +82,18 @@ def test_eval_requests_counts_both_sides_and_names_a_malformed_line(tmp_path):
         {"query": "Chat with an Agent", "label": "CHAT_WITH_AGENT"},
         {"query": "complaint", "label": "CHAT_WITH_AGENT"},
         {"query": "Somebody has stolen my card, I need help please.", "label": "lost_or_stolen_card"},
-        {"query": "is there someone i can talk to", "label": None}]), encoding="utf-8")
+        {"query": "is there someone i can talk to", "label": None},
+        {"query": "hello, can you help me?", "label": "greeting"},  # answered without a search
+        {"query": "thanks!", "label": None}]), encoding="utf-8")
     kb = tmp_path / "kb.jsonl"
     kb.write_text(json.dumps({"id": "CHAT_WITH_AGENT", "questions": ["I need customer support"]}) + "\n",
                   encoding="utf-8")
     run = CliRunner().invoke(eval_cli, ["requests", "--queries", str(queries), "--kb", str(kb),
                                         "--label", "CHAT_WITH_AGENT", "--show"])
     assert run.exit_code == 0
-    assert "CHAT_WITH_AGENT: 2 of 3 taken" in run.output and "1 of 2 taken (50.00 %)" in run.output
+    assert "CHAT_WITH_AGENT: 2 of 3 taken" in run.output and "1 of 4 taken (25.00 %)" in run.output
+    assert "with an intent taken as small talk: 1 of 5 (opener 1)" in run.output  # "thanks!" has none
+    assert "small talk (opener) [greeting] hello, can you help me?" in run.output
     assert "missed [CHAT_WITH_AGENT] complaint" in run.output
     assert "taken  [None] is there someone i can talk to" in run.output
     kb.write_text('{"id": "x", "questions": "not a list"}\n', encoding="utf-8")
