@@ -257,6 +257,25 @@ def test_yes_right_after_the_bot_offered_a_person_starts_the_same_flow(browser, 
     page.close()
 
 
+def test_an_answer_that_missed_is_rated_down_in_words_and_yes_then_asks_for_a_person(browser, page_url, api):
+    page = browser.new_page()
+    open_widget(page, page_url, keep=True)
+    ask_and_wait(page, "How do I reset my password?")
+    expect(bots(page).last.get_by_role("button", name="Helpful", exact=True)).to_be_visible()
+    ask_and_wait(page, "that didn't help")
+    missed = bots(page).last
+    assert "sorry that didn't help" in missed.inner_text()
+    expect(missed.get_by_role("button", name="Talk to a human")).to_be_visible()
+    assert missed.get_by_role("button", name="Helpful", exact=True).count() == 0  # no thumbs on an apology
+    rated = api.rows("SELECT m.text, f.rating FROM feedback f JOIN messages m ON m.id = f.message_id "
+                     "WHERE m.conversation_id = ?", widget_state(page)["conversation"])
+    assert [(r["text"][:20], r["rating"]) for r in rated] == [("On the sign-in scree", "down")]  # in words
+    say(page, "yes please")
+    page.get_by_text(WAITING).wait_for()
+    assert latest_handoff(api, widget_state(page)["conversation"])["status"] == "open"
+    page.close()
+
+
 def test_german_typed_request_and_strings(browser, host_page, api):  # noqa: F811
     page = browser.new_page()
     page.goto(embed(host_page, api, "handoff-de.html", "de"))

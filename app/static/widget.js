@@ -263,8 +263,9 @@
     }
     var id = reply.message_id || reply.id;
     seen[id] = 1;
-    // Only an answer from the articles, or an "I don't know", is rated: not "Hello!" or "You're welcome!".
-    var answered = (reply.sources || []).length || reply.handoff_offered;
+    // Only an answer from the articles, or an "I don't know", is rated: not "Hello!", "You're welcome!" or
+    // "I'm sorry that didn't help" (small talk is sure of itself: confidence 1, no sources).
+    var answered = (reply.sources || []).length || (reply.handoff_offered && reply.confidence < 1);
     if (id && answered && state.consent && state.consent.transcripts) node.append(rating(id, reply.feedback, node));
     if (reply.handoff_offered) node.append(humanButton());
     log.append(node);
