@@ -12,7 +12,7 @@ import numpy as np
 import sqlcipher3
 from flask import current_app
 
-from app.chat import analytics, transcripts
+from app.chat import analytics, feedback, transcripts
 from app.chat.answer import ANSWER_CHARS, Answer, Source, compose, small_talk_answer, which_one
 from app.chat.answer_cache import AnswerCache
 from app.chat.intents import declines, small_talk, wants_human
@@ -113,7 +113,7 @@ class Pipeline:
                                           current_app.config.get("ANSWER_CHARS", self.answer_chars))
         message_id = transcripts.new_id()
         with transaction(db) if keep or count else nullcontext():  # the stored turn and its count: one write
-            if keep and chat == "missed" and transcripts.rate_last_answer_down(db, conversation.id) and count:
+            if keep and chat == "missed" and feedback.rate_last_answer_down(db, conversation.id) and count:
                 analytics.add(db, ["thumbs_down"])  # said in words, counted as the answer's thumbs would be
             if keep:
                 turn = transcripts.StoredTurn(scrubbed.text, answer.text, [asdict(s) for s in answer.sources],

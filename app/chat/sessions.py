@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.chat import analytics, transcripts, visitors
+from app.chat import analytics, feedback, transcripts, visitors
 from app.db import get_db, transaction
 from app.privacy import consent
 
@@ -53,8 +53,8 @@ def rate(visitor: Visitor, message_id: str, rating: str) -> bool:
     """
     db = get_db()
     with transaction(db):
-        first = transcripts.rating_of(db, message_id) is None
-        if not transcripts.rate(db, message_id, visitor.id, rating):
+        first = feedback.rating_of(db, message_id) is None
+        if not feedback.rate(db, message_id, visitor.id, rating):
             return False
         if first and consent.current(db, visitor.id)["analytics"]:
             analytics.add(db, [f"thumbs_{rating}"])
