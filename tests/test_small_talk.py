@@ -29,6 +29,7 @@ from tests.test_console_loop import gap_sections
     ("no thanks", "acknowledged"), ("No thank you, that's all", "goodbye"), ("thanks again, team!", "thanks"),
     ("hi there everyone", "greeting"), ("Thanks for all", "thanks"), ("thank you for everything!", "thanks"),
     ("👍", "acknowledged"), ("🙏", "thanks"), ("ok 👌", "acknowledged"), ("👎", "missed"),
+    ("Das hat nicht geholfen", "missed"), ("Bist du ein Bot?", "about"), ("ça ne m'a pas aidé", "missed"),
     # turning the offer of a person down: searched, it got the offer again
     ("I don't want to talk to a human", "acknowledged"), ("no, I don't need a person", "acknowledged"),
     ("I do not need chat agent", "acknowledged"),

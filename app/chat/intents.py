@@ -117,7 +117,9 @@ _ABOUT = (r"who\s+are\s+(?:you|u)|what\s+are\s+(?:you|u)|what(?:'?s|\s+is)\s+you
           r"(?:are|r)\s+(?:you|u)\s+(?:an?\s+)?(?:real\s+)?"
           r"(?:human|person|bot|robot|machine|ai|computer)|"
           r"(?:am\s+i\s+)?(?:talking|chatting|speaking)\s+(?:to|with)\s+(?:a\s+)?(?:real\s+)?"
-          r"(?:human|person|bot|robot|machine|computer)")
+          r"(?:human|person|bot|robot|machine|computer)|"
+          r"wer\s+bist\s+du|(?:bist\s+du|sind\s+sie)\s+(?:ein\s+)?(?:bot|roboter|mensch)|"
+          r"qui\s+êtes-vous|(?:êtes-vous|es-tu)\s+un\s+(?:bot|robot|humain)")
 # The last answer missed ("that didn't help", "not what I asked", "wrong answer"): searched, it got "I
 # couldn't find an answer to that…" and stood on the gaps page as a question. What the product did ("it
 # didn't work") is no verdict on the answer: it is searched, and troubleshooting sections answer it.
@@ -128,7 +130,9 @@ _MISSED = (rf"{_NOT}\s+(?:really\s+|quite\s+|very\s+)?(?:help(?:ful|ing|ed)?|rel
            r"what\s+i\s+(?:asked(?:\s+for)?|meant|need(?:ed)?|want(?:ed)?|was\s+looking\s+for)|"
            r"answer(?:ed|ing)?\s+my\s+question)|(?:wrong|useless|unhelpful|irrelevant)\s+answer|"
            r"(?:you\s+)?(?:did\s*n'?t|did\s+not|didnt)\s+answer\s+my\s+question|"
-           r"(?:that'?s|that\s+is|(?:the|your)\s+answer\s+is)\s+wrong|unhelpful|useless|👎")
+           r"(?:that'?s|that\s+is|(?:the|your)\s+answer\s+is)\s+wrong|unhelpful|useless|👎|"
+           r"(?:das\s+)?hat\s+(?:mir\s+)?nicht\s+geholfen|nicht\s+hilfreich|"
+           r"(?:ça|cela)\s+ne\s+m'a\s+pas\s+aidé|pas\s+utile")
 # Words that only go with the phrases above ("thanks so much", "hi there"): alone they are no small talk.
 _WITH_THEM = (r"so\s+much|a\s+lot|very\s+much|again|for\s+that|for\s+(?:your|the|all\s+(?:your|the))\s+help|"
               r"for\s+(?:all|everything)|there|everyone|team|please|pls|plz|"
