@@ -43,6 +43,9 @@ from tests.test_console_loop import gap_sections
     ("are you a robot", "about"), ("am i talking to a real person", "about"), ("what can i ask you", "about"),
     ("What can you do for me", "about"), ("who are you?", "about"), ("what's your name?", "about"),
     ("hello? are you there?", "greeting"),
+    # "yes" to "Is there anything else I can help you with?" (the widget takes a yes to a person itself)
+    ("yes", "yes"), ("yes please", "yes"), ("sure", "yes"), ("yes, thanks", "thanks"),
+    ("ok yes", "acknowledged"),
     # the last answer missed (the first three: CLINC150's "no" intent)
     ("no, that's not right", "missed"), ("that isn't correct", "missed"), ("nope that's not it", "missed"),
     ("that didn't help", "missed"), ("not helpful at all", "missed"),
@@ -58,7 +61,7 @@ def test_small_talk_is_recognised_by_kind(text, kind):
     "no thanks, I want a refund", "I don't need a person, how do I reset my password?",
     "I don't want a refund",
     "hello? my lamp is broken", "thank you for nothing", "ok but how do I cancel", "nice lamp, what colours?",
-    "yes", "no",  # they may answer the offer of a person
+    "no",  # it may turn the offer of a person down, or say the answer missed: the pipeline decides
     "<PERSON_1>", "it's <EMAIL_ADDRESS>", "!!!", "", "team", "there", "for all",
     "thanks " * 20,  # longer than small talk runs: searched as before
     "I need help with my order", "can you help me reset my password", "I have a question about shipping",
@@ -118,10 +121,12 @@ def test_help_wanted_without_saying_with_what_is_asked_for_the_question(app):
     accounts.create_user(database(app), "lead@example.com", "admin", PASSWORD)
     visitor = Visitor(app.test_client())
     visitor.consent(transcripts=True, analytics=True)
-    opener, about, question = (visitor.say(text).json for text in (
-        "Hi, I have a question", "are you a bot?", "How do I reset my password?"))
+    opener, about, question, thanks, yes = (visitor.say(text).json for text in (
+        "Hi, I have a question", "are you a bot?", "How do I reset my password?", "thanks!", "yes"))
     assert opener["answer"] == SMALL_TALK["opener"] and about["answer"] == SMALL_TALK["about"]
-    assert not any(r["handoff_offered"] or r["sources"] for r in (opener, about))  # no "want a human?" yet
+    assert thanks["answer"].endswith("Is there anything else I can help you with?")
+    assert yes["answer"] == SMALL_TALK["yes"]  # was "I couldn't find an answer to that…"
+    assert not any(r["handoff_offered"] or r["sources"] for r in (opener, about, yes))  # no "want a human?"
     assert question["sources"]
     assert gap_sections(Console(app, "lead@example.com").text("/admin/gaps")) == {}
     counted = counters(app)

@@ -27,6 +27,7 @@ SMALL_TALK = {  # app.chat.intents.small_talk's kinds: nothing about the product
     "goodbye": "Thank you for getting in touch. Goodbye!",
     "acknowledged": "Is there anything else I can help you with?",
     "opener": "Of course! What would you like to know?",
+    "yes": "Of course! What would you like to know?",
     "about": ("I'm a virtual assistant: I answer from our help articles and link to them, and I can connect "
               "you with someone from our support team. What can I help you with?"),
     "missed": ("I'm sorry that didn't help. Would you like me to connect you with someone from our support "

@@ -145,12 +145,15 @@ _DECLINED = (r"no\s+thanks|no\s+thank\s+you|nope|no\s+need|"
              r"(?:no[,.!]?\s+)?(?:i\s+)?(?:do\s+not|don'?t|dont)\s+(?:want|need)\s+"
              r"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a|an|any)?\s*(?:chat\s+|live\s+)?"
              r"(?:human|person|agent|someone|anyone|representative)")
-# A message with several is its first of these: "hi, can you help me?" is an opener.
-_KINDS = ("missed", "about", "opener", "goodbye", "thanks", "greeting", "acknowledged")
+# "Yes" that reaches the server answers no offer of a person (the widget takes that one itself): it is
+# the answer to "Is there anything else I can help you with?".
+_YES = r"yes|yeah|yep|yup|sure|ja|oui"
+# A message with several is its first of these: "hi, can you help me?" is an opener, "yes, thanks" thanks.
+_KINDS = ("missed", "about", "opener", "goodbye", "thanks", "greeting", "acknowledged", "yes")
 _PHRASES = [(kind, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.I))
             for kind, pattern in (("acknowledged", _DECLINED), ("about", _ABOUT), ("missed", _MISSED),
                                   ("goodbye", _GOODBYE), ("thanks", _THANKS), ("greeting", _GREETING),
-                                  ("acknowledged", _ACKNOWLEDGED), ("", _WITH_THEM),
+                                  ("acknowledged", _ACKNOWLEDGED), ("yes", _YES), ("", _WITH_THEM),
                                   ("opener", _OPENER))]  # after "thanks for your help"
 
 
@@ -170,8 +173,9 @@ def small_talk(text: str) -> str:
     (what the chat is), "opener" (help wanted, not yet with what), "goodbye", "thanks", "greeting" or
     "acknowledged" — or "" when it asks or says anything else ("hi, how do I reset my password?", "no
     thanks, I want a refund", "I need help with my order").
-    A bare "yes" or "no" is not small talk: it may answer the bot's offer of a person; "no thanks" turns
-    the offer down, an acknowledgement."""
+    A "yes" the widget sends is no answer to the offer of a person (it takes that one itself): it asks
+    for the question, as an opener. A bare "no" is not small talk (`declines`: it depends on what the last
+    reply was); "no thanks" turns the offer down, an acknowledgement."""
     text = " ".join(text.split())
     if len(text) > 80:
         return ""
