@@ -8,8 +8,9 @@ someone by name — or, as the message's last sentence, little more than the per
 please") — so questions that merely mention people ("how do I add a person to my account?", "Somebody
 has stolen my card, I need help") are not taken (`python run.py eval requests` counts both sides on the
 eval sets).
-Small talk is a message of greetings, thanks, goodbyes and acknowledgements and nothing else — or one
-that asks for help without saying with what yet, asks what the chat is, or says the last answer missed.
+Small talk is a message of greetings, thanks, goodbyes, acknowledgements and "yes" and nothing else — or
+one that asks for help without saying with what yet, asks what the chat is, or says the last answer
+missed.
 """
 from __future__ import annotations
 
@@ -170,12 +171,12 @@ def declines(text: str) -> bool:
 
 def small_talk(text: str) -> str:
     """Say what kind of small talk the message is — "missed" (the last answer did not help), "about"
-    (what the chat is), "opener" (help wanted, not yet with what), "goodbye", "thanks", "greeting" or
-    "acknowledged" — or "" when it asks or says anything else ("hi, how do I reset my password?", "no
-    thanks, I want a refund", "I need help with my order").
-    A "yes" the widget sends is no answer to the offer of a person (it takes that one itself): it asks
-    for the question, as an opener. A bare "no" is not small talk (`declines`: it depends on what the last
-    reply was); "no thanks" turns the offer down, an acknowledgement."""
+    (what the chat is), "opener" (help wanted, not yet with what), "goodbye", "thanks", "greeting",
+    "acknowledged" or "yes" — or "" when it asks or says anything else ("hi, how do I reset my
+    password?", "no thanks, I want a refund", "I need help with my order").
+    A "yes" the widget sends is no answer to the offer of a person (it takes that one itself): it is asked
+    for the question, as an opener is. A bare "no" is not small talk (`declines`: it depends on what the
+    last reply was); "no thanks" turns the offer down, an acknowledgement."""
     text = " ".join(text.split())
     if len(text) > 80:
         return ""
