@@ -145,7 +145,8 @@ def eval_gaps(queries: Path, intents: int, seed: int) -> None:
                    "repeatable.")
 @click.option("--label", "labels", multiple=True, required=True,
               help="A label whose messages ask for a person (HINT3's CHAT_WITH_AGENT); repeatable.")
-@click.option("--show", is_flag=True, help="Also list every message taken, and every request missed.")
+@click.option("--show", is_flag=True, help="Also list every message taken, every request missed and every "
+              "message with an intent taken as small talk.")
 def eval_requests(files: tuple[Path, ...], kbs: tuple[Path, ...], labels: tuple[str, ...],
                   show: bool) -> None:
     """Count the messages the chat takes as a request for a person (`app/chat/intents.py`): of those

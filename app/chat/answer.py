@@ -21,13 +21,14 @@ WHICH_ONE_MORE = "That depends on which one you mean, for example:"
 SEE_ALSO = "See also: "
 TELL_ME = "Tell me which one, or I can connect you with someone from our support team."
 NAMED = 5  # look-alikes a "which one?" reply names
+ASK_FOR_QUESTION = "Of course! What would you like to know?"
 SMALL_TALK = {  # app.chat.intents.small_talk's kinds: nothing about the product, so nothing to cite
     "greeting": "Hello! What can I help you with?",
     "thanks": "You're welcome! Is there anything else I can help you with?",
     "goodbye": "Thank you for getting in touch. Goodbye!",
     "acknowledged": "Is there anything else I can help you with?",
-    "opener": "Of course! What would you like to know?",
-    "yes": "Of course! What would you like to know?",
+    "opener": ASK_FOR_QUESTION,
+    "yes": ASK_FOR_QUESTION,
     "about": ("I'm a virtual assistant: I answer from our help articles and link to them, and I can connect "
               "you with someone from our support team. What can I help you with?"),
     "missed": ("I'm sorry that didn't help. Would you like me to connect you with someone from our support "
@@ -61,6 +62,11 @@ def _weights(blocks: tuple[Block, ...], passage: Passage) -> dict:
             for piece, text in flat.items()}
 
 
+def _on_the_web(url: str) -> bool:
+    """Whether a link to the article can be given (eval's `kb:` addresses cannot)."""
+    return url.startswith(("https://", "http://"))
+
+
 def section_answer(passage: Passage, url: str, limit: int = ANSWER_CHARS) -> tuple[str, tuple[Block, ...]]:
     """Answer with the passage's whole section if it fits in limit characters, else its most relevant
     part and a link to the section."""
@@ -68,7 +74,7 @@ def section_answer(passage: Passage, url: str, limit: int = ANSWER_CHARS) -> tup
     if len(plain(blocks, addresses=False)) <= limit:  # what the widget shows: link text, not addresses
         return plain(blocks), blocks
     part = relevant_part(blocks, _weights(blocks, passage), limit)
-    if url.startswith(("https://", "http://")):
+    if _on_the_web(url):
         part += (Block("paragraph", spans=(Span("Read more: "), Span(passage.chunk.heading, href=url))),)
     return plain(part), part
 
@@ -90,7 +96,7 @@ def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: i
                       blocks=(Block("paragraph", spans=(Span(text),)),))
     url = f"{top.url}#{passage.chunk.anchor}" if passage.chunk.anchor else top.url
     text, blocks = section_answer(passage, url, limit)
-    if related and top.url.startswith(("https://", "http://")):
+    if related and _on_the_web(top.url):
         links = [Span(p.chunk.heading, href=f"{top.url}#{p.chunk.anchor}") for p in related]
         spans = [Span(SEE_ALSO)] + [span for link in links for span in (Span(" · "), link)][1:]
         see_also = (Block("paragraph", spans=tuple(spans)),)
