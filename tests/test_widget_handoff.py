@@ -258,7 +258,7 @@ def test_yes_right_after_the_bot_offered_a_person_starts_the_same_flow(browser, 
 
 
 def test_an_answer_that_missed_is_rated_down_in_words_and_yes_then_asks_for_a_person(browser, page_url, api):
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": 360, "height": 740})
     open_widget(page, page_url, keep=True)
     ask_and_wait(page, "How do I reset my password?")
     expect(bots(page).last.get_by_role("button", name="Helpful", exact=True)).to_be_visible()
@@ -267,6 +267,7 @@ def test_an_answer_that_missed_is_rated_down_in_words_and_yes_then_asks_for_a_pe
     assert "sorry that didn't help" in missed.inner_text()
     expect(missed.get_by_role("button", name="Talk to a human")).to_be_visible()
     assert missed.get_by_role("button", name="Helpful", exact=True).count() == 0  # no thumbs on an apology
+    shot(page, "widget-answer-missed")
     rated = api.rows("SELECT m.text, f.rating FROM feedback f JOIN messages m ON m.id = f.message_id "
                      "WHERE m.conversation_id = ?", widget_state(page)["conversation"])
     assert [(r["text"][:20], r["rating"]) for r in rated] == [("On the sign-in scree", "down")]  # in words
