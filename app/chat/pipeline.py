@@ -85,7 +85,8 @@ class Pipeline:
             return which_one(reading.alike, self.threshold), vectors[0]
         asked = question_reading(index, texts, self.signals)  # the section is chosen by what was asked
         prior = prior_section(reading.hit, text, context, self.signals)
-        ranked = ranked_passages(index, vectors[asked], reading.hit.article, texts[asked], prior)
+        ranked = ranked_passages(index, vectors[asked], reading.hit.article, texts[asked], prior,
+                                 reading.section_prior)
         passage = ranked[0][1] if ranked else None
         return compose([reading.hit], passage, self.threshold, limit, runners_up(ranked)), vectors[0]
 

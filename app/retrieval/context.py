@@ -1,6 +1,6 @@
 """Read a turn in the context of the conversation: which article it is about, and how sure we are.
 
-Four signals, and two rules for when they apply, each switchable so `eval dialogue` can measure it alone:
+Five signals, and rules for when they apply, each switchable so `eval dialogue` can measure it alone:
 - names: an article's title named in the turn, or else in an earlier message (most recent first),
   scopes the search to that article (DSTC: "the Grant Hotel" three turns ago, then "check-in time?");
   a name from earlier is also read in front of the turn, a name in the turn is also read left out;
@@ -15,6 +15,13 @@ Four signals, and two rules for when they apply, each switchable so `eval dialog
   whether it answers;
 - standalone: the joint readings (a name from earlier, follow-up) are only for a message that may lean
   on what came before (a question, a pronoun pointing back, an opening "and"); a statement reads alone.
+- topic: a turn that may lean on what came before, after an answer from an article, is also read after
+  the heading of the section that answer quoted ("International shipping how long does that take?"):
+  the heading names the topic in the knowledge base's own words however the visitor's last message put
+  it ("and to Germany?"), and that reading counts for the last answer's article. It also tells when the
+  turn left that topic (`_left_topic`: "are you hiring?" after the return steps); such a turn is read
+  alone — no joint reading, no prior — so a question no article answers is not answered from the last
+  article because the message before it was;
 - look-alikes: with no name and no last article to choose, an article among three or more built alike
   (sharing section headings: hotels answering the same FAQ) that score within LOOK_ALIKE_GAP answers
   nothing: "is parking available?" would be a guess about one place of many (DSTC11 dev half: of the
@@ -34,7 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.retrieval.index import Index
-from app.retrieval.search import Hit, Weights, article_scores, confidence as search_confidence, hit
+from app.retrieval.search import (PRIOR_SECTION_BONUS, Hit, Weights, article_scores,
+                                  confidence as search_confidence, hit)
 from app.retrieval.words import asked as asked_words
 
 _STOP = frozenset("a an and the of at in on by for to s n your my our you i me it is are do does how what "
@@ -53,6 +61,9 @@ MAX_PREVIOUS = 6  # earlier messages looked at for names, most recent first
 EVERYDAY_ARTICLES = 10  # a word the text of this many articles uses names none of them on its own
 SENTENCE_OFFSET = 0.08  # a sentence's cosine on the article scores' scale (best F1 at 0.45, DSTC11 dev)
 SECTION_OFFSET = -0.04  # a section's cosine on the same scale (0.0 lost a DSTC10 dev turn, -0.04 none)
+TOPIC_DRIFT = 0.1  # the heading read with the turn this far below the heading alone: the topic was left…
+NEW_WORDS = 0.5  # …if at least this share of the turn's words are new to the article (`_left_topic`)
+TOPIC_SECTION_BONUS = 0.2  # the last-quoted section's bonus when only what came before made it answerable
 LOOK_ALIKE_GAP = 0.08  # look-alikes score this close to the best one (DSTC11 dev F1 at 0.45: flat past 0.08)
 LOOK_ALIKES = 3  # this many look-alikes (the best one among them) and no name to choose: nothing is answered
 
@@ -73,6 +84,7 @@ class Signals:
     standalone: bool = True  # a statement that does not lean on what came before is read alone
     sentence: bool = True  # a named article is as sure as its best sentence is close to the name-free turn
     look_alikes: bool = True  # no name: of several equally close articles built alike, none answers
+    topic: bool = True  # the last answer's section heading reads a follow-up, and says when the turn left it
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,7 @@ class Reading:
 
     hit: Hit
     alike: tuple[Hit, ...] = ()
+    section_prior: float = PRIOR_SECTION_BONUS  # the bonus of the section the last answer quoted, if any
 
 
 def _tokens(text: str) -> list[str]:
@@ -208,18 +221,24 @@ def article_number(index: Index, reference: str) -> int | None:
 
 
 def decide(index: Index, alone: np.ndarray, joint: np.ndarray | None, text: str, context: TurnContext,
-           signals: Signals) -> tuple[np.ndarray, np.ndarray, int | None]:
+           signals: Signals, topic: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int | None]:
     """Return (confidence per article, the ranking score per article, the scoping article or None).
 
-    alone/joint are the fused article scores of the turn by itself and joined to the message before.
+    alone/joint are the fused article scores of the turn by itself and joined to the message before;
+    topic, of the turn read after the last answer's section heading (it counts for that article only).
     """
     confidence = alone if joint is None else np.maximum(alone, joint - FOLLOW_UP_COST)
+    last = article_number(index, context.article) if topic is not None else None
+    lifted = last is not None and topic[last] - FOLLOW_UP_COST > confidence[last]
+    if lifted:  # the topic reading favours the last article by construction: no bonus on top of it
+        confidence = confidence.copy()
+        confidence[last] = topic[last] - FOLLOW_UP_COST
     ranking = confidence.copy()
     scope = named_article(index, text, context) if signals.names else None
     if scope is not None:
         ranking[scope] += NAME_BONUS
     prior = article_number(index, context.article) if signals.article and context.article else None
-    if prior is not None:
+    if prior is not None and not lifted:
         ranking[prior] += ARTICLE_BONUS
     return confidence, ranking, scope
 
@@ -250,7 +269,9 @@ def texts_to_encode(index: Index, text: str, context: TurnContext, signals: Sign
     asks about that article; a turn that is nothing but the name answers "which one do you mean?", so
     what it asks is the question before it, if that named nothing); else, when it may lean on what came
     before, joined to the thing named earlier ("ASHLEY HOTEL are the rooms quiet?") when the names
-    signal finds one, or else to the message before it (follow-up)."""
+    signal finds one, or else to the message before it (follow-up; the turn again if there is none).
+    Such a turn after an answer from an article has two more: the turn after the heading of the section
+    that answer quoted (the article's title if it named none), and that heading alone (topic)."""
     if _names_itself(index, text, signals):
         question = names_of(index).without(text)
         if not asked_words(question):  # only the name ("The Millbrook Lodge, please"): which one was meant
@@ -259,10 +280,30 @@ def texts_to_encode(index: Index, text: str, context: TurnContext, signals: Sign
     if signals.standalone and not leans_on_before(text):
         return [text]
     named = named_article(index, text, context) if signals.names and context.previous else None
-    if named is not None:
-        return [text, f"{index.chunks[index.first_rows[named]].title} {text}"]
     before = context.previous[-1].strip() if signals.follow_up and context.previous else ""
-    return [text, f"{before} {text}"] if before else [text]
+    if named is not None:
+        texts = [text, f"{index.chunks[index.first_rows[named]].title} {text}"]
+    else:
+        texts = [text, f"{before} {text}" if before else text]
+    heading = last_heading(index, context) if signals.topic and named is None else ""
+    if heading:
+        return texts + [f"{heading} {text}", heading]
+    return texts if named is not None or before else [text]
+
+
+def last_heading(index: Index, context: TurnContext) -> str:
+    """The heading of the section the last answer quoted (`context.article`'s #anchor), or the title of
+    its article when it named no section of it; "" when there was no answer from a known article."""
+    number = article_number(index, context.article) if context.article else None
+    if number is None:
+        return ""
+    anchor = context.article.split("#", 1)[1].strip() if "#" in context.article else ""
+    first = index.chunks[index.first_rows[number]]
+    if anchor:
+        for row in index.rows_of(first.article):
+            if index.chunks[row].anchor == anchor:
+                return index.chunks[row].heading
+    return first.title
 
 
 def read_turn(index: Index, texts: list[str], vectors: np.ndarray, context: TurnContext, signals: Signals,
@@ -279,7 +320,15 @@ def read_turn(index: Index, texts: list[str], vectors: np.ndarray, context: Turn
     else:
         joint = article_scores(index, vectors[1], texts[1], weights) if len(texts) > 1 else None
         question = vectors[0]
-    confidence, ranking, scope = decide(index, alone, joint, texts[0], context, signals)
+    topic, section_prior = None, PRIOR_SECTION_BONUS
+    if len(texts) == 4:  # after an answer from an article (`texts_to_encode`)
+        last = article_number(index, context.article)
+        topic, heading = (article_scores(index, vectors[i], texts[i], weights) for i in (2, 3))
+        if _left_topic(index, last, texts[0], float(topic[last]), float(heading[last])):
+            joint, topic, section_prior, context = None, None, 0.0, TurnContext(context.previous)
+        elif max(topic[last], alone[last] if joint is None else joint[last]) - FOLLOW_UP_COST > alone[last]:
+            section_prior = TOPIC_SECTION_BONUS  # only what came before made it answerable: stay there
+    confidence, ranking, scope = decide(index, alone, joint, texts[0], context, signals, topic)
     number = int(np.argmax(ranking))
     score = float(confidence[number])
     if signals.sentence and number == scope and question is not None:
@@ -288,7 +337,8 @@ def read_turn(index: Index, texts: list[str], vectors: np.ndarray, context: Turn
     if len(alike) >= LOOK_ALIKES:
         sure = [search_confidence(index, n, float(confidence[n]), texts[0], weights) for n in alike]
         return Reading(hit(index, number, 0.0), tuple(hit(index, n, s) for n, s in zip(alike, sure)))
-    return Reading(hit(index, number, search_confidence(index, number, score, texts[0], weights)))
+    return Reading(hit(index, number, search_confidence(index, number, score, texts[0], weights)),
+                   section_prior=section_prior)
 
 
 def question_reading(index: Index, texts: list[str], signals: Signals) -> int:
@@ -314,6 +364,16 @@ def _unnamed_question_before(index: Index, context: TurnContext) -> str:
     """The visitor's message before, if it asked something without naming what it asked about."""
     before = context.previous[-1].strip() if context.previous else ""
     return before if before and leans_on_before(before) and names_of(index).find(before) is None else ""
+
+
+def _left_topic(index: Index, number: int, text: str, read_after: float, heading: float) -> bool:
+    """Whether a turn left the topic of the last answer (article `number`): read after that section's
+    heading it scores more than TOPIC_DRIFT below the heading alone, at least NEW_WORDS of its words are
+    ones the article never uses, and it does not open with "and", "what about"… ("and to Germany?" asks on
+    about international shipping, whose section says "European Union countries")."""
+    words = asked_words(text)
+    new = len(words - index.article_words[number]) / len(words) if words else 0.0
+    return read_after < heading - TOPIC_DRIFT and new >= NEW_WORDS and not _CONNECTIVE.match(text.strip())
 
 
 def _names_itself(index: Index, text: str, signals: Signals) -> bool:

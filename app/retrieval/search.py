@@ -159,7 +159,7 @@ def hit(index: Index, number: int, score: float) -> Hit:
 
 
 def ranked_passages(index: Index, query: np.ndarray, article: str, text: str = "",
-                    prior: str = "") -> list[tuple[float, Passage]]:
+                    prior: str = "", prior_bonus: float | None = None) -> list[tuple[float, Passage]]:
     """Return every passage of the article with its merit and per-sentence scores, best first (a tie keeps
     the article's order); the first answers the query.
 
@@ -172,8 +172,10 @@ def ranked_passages(index: Index, query: np.ndarray, article: str, text: str = "
     The section anchored `prior`, the one the last answer quoted when this turn follows it up, gets
     PRIOR_SECTION_BONUS: "does that include express?" after the free-shipping section stays there instead
     of moving to delivery options, while "and how do I cancel it?" still moves (sample follow-ups: 71 -> 73
-    of 88 right; 0.15 would keep three more and lose two that move).
+    of 88 right; 0.15 would keep three more and lose two that move). The caller may give it another
+    `prior_bonus` (`context.Reading.section_prior`).
     """
+    bonus = PRIOR_SECTION_BONUS if prior_bonus is None else prior_bonus
     asked, content = stems(text), asked_words(text)
     query = query.reshape(-1)
     rows = index.rows_of(article)
@@ -188,7 +190,7 @@ def ranked_passages(index: Index, query: np.ndarray, article: str, text: str = "
         merit = _merit(candidate) + WORDS_WEIGHT * sum(rarity[w] for w in content & words)
         if candidate.chunk.anchor:
             merit += HEADING_WEIGHT * _overlap(asked, candidate.chunk.heading)
-            merit += PRIOR_SECTION_BONUS if prior and candidate.chunk.anchor == prior else 0.0
+            merit += bonus if prior and candidate.chunk.anchor == prior else 0.0
         else:  # the introduction sums up the sections; it answers only when nothing else does
             merit -= INTRO_COST
         ranked.append((merit, candidate))
