@@ -269,9 +269,9 @@ def texts_to_encode(index: Index, text: str, context: TurnContext, signals: Sign
     asks about that article; a turn that is nothing but the name answers "which one do you mean?", so
     what it asks is the question before it, if that named nothing); else, when it may lean on what came
     before, joined to the thing named earlier ("ASHLEY HOTEL are the rooms quiet?") when the names
-    signal finds one, or else to the message before it (follow-up; the turn again if there is none).
-    Such a turn after an answer from an article has two more: the turn after the heading of the section
-    that answer quoted (the article's title if it named none), and that heading alone (topic)."""
+    signal finds one, or else to the message before it (follow-up). After an answer from an article, such
+    a turn naming nothing is read after the heading of the section that answer quoted instead (topic;
+    the article's title if it named none), and the first time, that heading is read alone too."""
     if _names_itself(index, text, signals):
         question = names_of(index).without(text)
         if not asked_words(question):  # only the name ("The Millbrook Lodge, please"): which one was meant
@@ -279,16 +279,35 @@ def texts_to_encode(index: Index, text: str, context: TurnContext, signals: Sign
         return [text, question] if question.strip(_PUNCTUATION + " ") else [text]
     if signals.standalone and not leans_on_before(text):
         return [text]
+    heading = _topic_heading(index, text, context, signals)
+    if heading:  # read after the heading of the last answer's section, instead of after the message before
+        return [text, f"{heading} {text}"] + ([] if heading in _heading_vectors(index) else [heading])
     named = named_article(index, text, context) if signals.names and context.previous else None
-    before = context.previous[-1].strip() if signals.follow_up and context.previous else ""
     if named is not None:
-        texts = [text, f"{index.chunks[index.first_rows[named]].title} {text}"]
-    else:
-        texts = [text, f"{before} {text}" if before else text]
-    heading = last_heading(index, context) if signals.topic and named is None else ""
-    if heading:
-        return texts + [f"{heading} {text}", heading]
-    return texts if named is not None or before else [text]
+        return [text, f"{index.chunks[index.first_rows[named]].title} {text}"]
+    before = context.previous[-1].strip() if signals.follow_up and context.previous else ""
+    return [text, f"{before} {text}"] if before else [text]
+
+
+def _topic_heading(index: Index, text: str, context: TurnContext, signals: Signals) -> str:
+    """The heading a turn is read after (`last_heading`): "" when it may not lean on what came before, when
+    it names an article, itself or in an earlier message (the name says what it is about), or when there
+    was no answer from an article."""
+    if not signals.topic or not context.article or _names_itself(index, text, signals) \
+            or (signals.standalone and not leans_on_before(text)):
+        return ""
+    if signals.names and context.previous and named_article(index, text, context) is not None:
+        return ""
+    return last_heading(index, context)
+
+
+_HEADING_VECTORS: weakref.WeakKeyDictionary[Index, dict[str, np.ndarray]] = weakref.WeakKeyDictionary()
+
+
+def _heading_vectors(index: Index) -> dict[str, np.ndarray]:
+    """The vectors of the headings read alone so far, per index: each is encoded once (`texts_to_encode`
+    asks for it only the first time), so a turn read after one costs one encoded text more, not two."""
+    return _HEADING_VECTORS.setdefault(index, {})
 
 
 def last_heading(index: Index, context: TurnContext) -> str:
@@ -321,13 +340,16 @@ def read_turn(index: Index, texts: list[str], vectors: np.ndarray, context: Turn
         joint = article_scores(index, vectors[1], texts[1], weights) if len(texts) > 1 else None
         question = vectors[0]
     topic, section_prior = None, PRIOR_SECTION_BONUS
-    if len(texts) == 4:  # after an answer from an article (`texts_to_encode`)
-        last = article_number(index, context.article)
-        topic, heading = (article_scores(index, vectors[i], texts[i], weights) for i in (2, 3))
-        if _left_topic(index, last, texts[0], float(topic[last]), float(heading[last])):
-            joint, topic, section_prior, context = None, None, 0.0, TurnContext(context.previous)
-        elif max(topic[last], alone[last] if joint is None else joint[last]) - FOLLOW_UP_COST > alone[last]:
-            section_prior = TOPIC_SECTION_BONUS  # only what came before made it answerable: stay there
+    heading = _topic_heading(index, texts[0], context, signals)
+    if heading:  # the second reading is the turn after the last answer's heading (`texts_to_encode`)
+        last, topic, joint = article_number(index, context.article), joint, None
+        known = _heading_vectors(index)
+        vector = known.setdefault(heading, vectors[2]) if len(texts) > 2 else known[heading]
+        alone_heading = float(article_scores(index, vector, heading, weights)[last])
+        if _left_topic(index, last, texts[0], float(topic[last]), alone_heading):
+            topic, section_prior, context = None, 0.0, TurnContext(context.previous)
+        elif topic[last] - FOLLOW_UP_COST > alone[last]:
+            section_prior = TOPIC_SECTION_BONUS  # only its topic made the turn answerable: stay in the section
     confidence, ranking, scope = decide(index, alone, joint, texts[0], context, signals, topic)
     number = int(np.argmax(ranking))
     score = float(confidence[number])
