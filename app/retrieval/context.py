@@ -215,7 +215,7 @@ def named_article(index: Index, text: str, context: TurnContext) -> int | None:
 
 
 def article_number(index: Index, reference: str) -> int | None:
-    """Resolve a slug or url (an anchor is ignored) to an article number."""
+    """Resolve a slug or url (its #anchor left out) to an article number."""
     reference = reference.split("#", 1)[0].strip()
     return index.article_numbers.get(reference) if reference else None
 
