@@ -1,7 +1,8 @@
 """The widget renders an answer's structured `blocks` (steps as a list, emphasis, http(s) links) with
 DOM methods, and sends the conversation so far as `context` — kept in memory, never in localStorage —
 so a follow-up is answered in context. In real headless Chromium, against a real server on another
-origin. Screenshots: test-artifacts/widget-blocks.png (a list), widget-blocks-follow-up.png and
+origin. Screenshots: test-artifacts/widget-blocks.png (a list), widget-blocks-follow-up.png,
+widget-follow-up-topic.png (three messages on one topic, then one the articles do not answer) and
 widget-see-also.png (links to sections that came close)."""
 from __future__ import annotations
 
@@ -77,6 +78,32 @@ def test_steps_render_as_a_list_and_follow_ups_carry_context(browser, page_url):
 
     stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
     assert "forgot my password" not in stored and "pair the lamp" not in stored
+    context.close()
+
+
+def test_a_follow_up_two_messages_from_its_topic_is_answered_in_it(browser, page_url):
+    """"how long does that take?" after "and to Germany?": the widget sends the address of the section the
+    last answer quoted, whose heading reads the message (the message before names no topic); "are you
+    hiring?" then leaves the topic and gets an honest "I don't know" with the person button."""
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r))
+    open_chat(page, page_url)
+    say(page, "how much does shipping cost", 1)
+    say(page, "and to Germany?", 2)
+    took = say(page, "how long does that take?", 3)
+    assert "6–12 business days" in took.inner_text(), took.inner_text()
+    assert took.locator(".sources a").first.get_attribute("href").endswith("#international-shipping")
+    hiring = say(page, "are you hiring?", 4)
+    assert "couldn't find an answer" in hiring.inner_text(), hiring.inner_text()
+    assert hiring.get_by_role("button", name="Talk to a human").count() == 1
+    shot(page, "widget-follow-up-topic")
+    third, fourth = message_bodies(requests)[2:4]
+    assert third["context"]["article"].endswith("#international-shipping")
+    assert fourth["context"] == {"previous": ["how much does shipping cost", "and to Germany?",
+                                              "how long does that take?"],
+                                 "article": third["context"]["article"]}
     context.close()
 
 

@@ -53,6 +53,7 @@ _APOSTROPHE = re.compile(r"['\u2019]")
 _QUESTION = re.compile(r"(?i)(is|are|was|were|do|does|did|can|could|would|will|should|shall|may|has|have|had|"
                        r"what|what's|how|which|where|when|who|why|whose)\b")
 _POINTS_BACK = re.compile(r"(?i)\b(it|its|they|them|their|these|those)\b")
+_REFERS_BACK = re.compile(r"(?i)\b(it|its|they|them|their|these|those|that|this)\b")
 _CONNECTIVE = re.compile(r"(?i)(and|also|but|so|then|what about|how about)\b")
 NAME_BONUS = 0.30  # a named thing outranks a look-alike of another entity (identical FAQs)
 ARTICLE_BONUS = 0.08  # the last answer's article wins near-ties only
@@ -389,13 +390,20 @@ def _unnamed_question_before(index: Index, context: TurnContext) -> str:
 
 
 def _left_topic(index: Index, number: int, text: str, read_after: float, heading: float) -> bool:
-    """Whether a turn left the topic of the last answer (article `number`): read after that section's
-    heading it scores more than TOPIC_DRIFT below the heading alone, at least NEW_WORDS of its words are
-    ones the article never uses, and it does not open with "and", "what about"… ("and to Germany?" asks on
-    about international shipping, whose section says "European Union countries")."""
+    """Whether a turn left the topic of the last answer (article `number`). Not when it opens with "and",
+    "what about"… ("and to Germany?" asks on about international shipping, whose section says "European
+    Union countries"); else when every word it asks with is one the article never uses and it points back
+    at nothing ("are you hiring?": a short question moves a heading's score little), or when, read after
+    that section's heading, it scores more than TOPIC_DRIFT below the heading alone and at least
+    NEW_WORDS of its words are new to the article ("can I buy a gift card?" after *International
+    shipping*; "how long does that take?" stays, its words in the article or pointing back)."""
     words = asked_words(text)
     new = len(words - index.article_words[number]) / len(words) if words else 0.0
-    return read_after < heading - TOPIC_DRIFT and new >= NEW_WORDS and not _CONNECTIVE.match(text.strip())
+    if _CONNECTIVE.match(text.strip()):
+        return False
+    if new == 1.0 and not _REFERS_BACK.search(text):
+        return True
+    return read_after < heading - TOPIC_DRIFT and new >= NEW_WORDS
 
 
 def _names_itself(index: Index, text: str, signals: Signals) -> bool:
