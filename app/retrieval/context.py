@@ -15,13 +15,13 @@ Five signals, and rules for when they apply, each switchable so `eval dialogue` 
   whether it answers;
 - standalone: the joint readings (a name from earlier, follow-up) are only for a message that may lean
   on what came before (a question, a pronoun pointing back, an opening "and"); a statement reads alone.
-- topic: a turn that may lean on what came before, after an answer from an article, is also read after
-  the heading of the section that answer quoted ("International shipping how long does that take?"):
-  the heading names the topic in the knowledge base's own words however the visitor's last message put
-  it ("and to Germany?"), and that reading counts for the last answer's article. It also tells when the
-  turn left that topic (`_left_topic`: "are you hiring?" after the return steps); such a turn is read
-  alone — no joint reading, no prior — so a question no article answers is not answered from the last
-  article because the message before it was;
+- topic: a turn that may lean on what came before, after an answer from an article, is read after the
+  heading of the section that answer quoted instead of after the message before ("International shipping
+  how long does that take?"): the heading names the topic in the knowledge base's own words however the
+  visitor's last message put it ("and to Germany?"), and that reading counts for the last answer's
+  article. It also tells when the turn left that topic (`_left_topic`: "are you hiring?" after the
+  return steps); such a turn is read alone — no joint reading, no prior — so a question no article
+  answers is not answered from the last article because the message before it was;
 - look-alikes: with no name and no last article to choose, an article among three or more built alike
   (sharing section headings: hotels answering the same FAQ) that score within LOOK_ALIKE_GAP answers
   nothing: "is parking available?" would be a guess about one place of many (DSTC11 dev half: of the
@@ -53,6 +53,7 @@ _APOSTROPHE = re.compile(r"['\u2019]")
 _QUESTION = re.compile(r"(?i)(is|are|was|were|do|does|did|can|could|would|will|should|shall|may|has|have|had|"
                        r"what|what's|how|which|where|when|who|why|whose)\b")
 _POINTS_BACK = re.compile(r"(?i)\b(it|its|they|them|their|these|those)\b")
+# "that"/"this" too: too common to make a message lean on the one before, enough to keep it on the last topic
 _REFERS_BACK = re.compile(r"(?i)\b(it|its|they|them|their|these|those|that|this)\b")
 _CONNECTIVE = re.compile(r"(?i)(and|also|but|so|then|what about|how about)\b")
 NAME_BONUS = 0.30  # a named thing outranks a look-alike of another entity (identical FAQs)
