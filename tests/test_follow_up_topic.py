@@ -66,6 +66,20 @@ def test_a_question_the_articles_do_not_answer_is_not_answered_from_the_last_art
     assert answer.handoff_offered and not answer.sources
 
 
+@pytest.mark.parametrize("previous, fragment, section", [
+    ("when is your support team available", "saturday?", "Support hours"),
+    ("do you ship to the EU?", "germany?", "International shipping"),
+    ("what payment methods do you take", "klarna?", "Accepted payment methods"),
+    ("when is your support team available", "on sundays?", "Support hours"),
+])
+def test_a_fragment_after_an_answer_asks_about_its_topic(pipeline, previous, fragment, section):
+    """Every word of "saturday?" is new to the support article, as every word of "are you hiring?" is to the
+    return steps; but a few words asking nothing by themselves ask about the last topic (the first cut of
+    the leaving rule read them alone and said "I don't know")."""
+    answer = chat(pipeline, previous, fragment)
+    assert not answer.handoff_offered and answer.section == section
+
+
 def test_a_new_topic_after_a_few_turns_on_another_wins(pipeline):
     answer = chat(pipeline, "where is my parcel", "it's been a week", "what's your phone number?")
     assert (answer.article, answer.section) == ("contact-human", "Phone support")

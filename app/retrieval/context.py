@@ -65,6 +65,7 @@ SENTENCE_OFFSET = 0.08  # a sentence's cosine on the article scores' scale (best
 SECTION_OFFSET = -0.04  # a section's cosine on the same scale (0.0 lost a DSTC10 dev turn, -0.04 none)
 TOPIC_DRIFT = 0.1  # the heading read with the turn this far below the heading alone: the topic was left…
 NEW_WORDS = 0.5  # …if at least this share of the turn's words are new to the article (`_left_topic`)
+FRAGMENT_WORDS = 3  # a message of at most this many words that starts with no question word: a fragment
 TOPIC_SECTION_BONUS = 0.2  # the last-quoted section's bonus when only what came before made it answerable
 LOOK_ALIKE_GAP = 0.08  # look-alikes score this close to the best one (DSTC11 dev F1 at 0.45: flat past 0.08)
 LOOK_ALIKES = 3  # this many look-alikes (the best one among them) and no name to choose: nothing is answered
@@ -400,11 +401,18 @@ def _left_topic(index: Index, number: int, text: str, read_after: float, heading
     shipping*; "how long does that take?" stays, its words in the article or pointing back)."""
     words = asked_words(text)
     new = len(words - index.article_words[number]) / len(words) if words else 0.0
-    if _CONNECTIVE.match(text.strip()):
+    if _CONNECTIVE.match(text.strip()) or _fragment(text):
         return False
     if new == 1.0 and not _REFERS_BACK.search(text):
         return True
     return read_after < heading - TOPIC_DRIFT and new >= NEW_WORDS
+
+
+def _fragment(text: str) -> bool:
+    """A few words that ask nothing by themselves ("saturday?", "Germany too?", "klarna?"): said after an
+    answer, they ask about its topic. A question of its own starts with a question word or a verb."""
+    stripped = text.strip()
+    return len(_TOKEN.findall(stripped.lower())) <= FRAGMENT_WORDS and not _QUESTION.match(stripped)
 
 
 def _names_itself(index: Index, text: str, signals: Signals) -> bool:
