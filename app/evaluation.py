@@ -207,10 +207,12 @@ def _plain_signals():
     return Signals(names=False, look_alikes=False)
 
 
-def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0) -> dict:
+def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0, answered_at: float = 0.45) -> dict:
     """The rows of `eval dialogue`: each is the chat pipeline's own answer code, configured as the server
     runs it (`unused`: QUIETDESK_UNUSED_WORDS_COST). With `scrub` (text → scrubbed text) each turn and its
-    context are scrubbed first, as the server does, and a last row answers the raw text."""
+    context are scrubbed first, as the server does, and a last row answers the raw text. DSTC's earlier
+    replies are a human wizard's, so two rows replay each dialogue sending our own last answer's address
+    (answered at `answered_at`, QUIETDESK_ANSWER_THRESHOLD), with and without the last answer's topic."""
     from functools import lru_cache
 
     from app.chat.pipeline import Pipeline
@@ -230,6 +232,20 @@ def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0) -> dict:
             return lambda text, context: pipeline.answer(clean(text))
         return lambda text, context: pipeline.answer(clean(text), TurnContext(tuple(clean(c) for c in context)))
 
+    def as_the_widget_sends(signals: Signals = Signals()):
+        """Each turn with the address of our own answer to the visitor's message before it (one reply
+        between them), when that answer reached the product threshold: what the widget sends."""
+        pipeline = Pipeline(None, embedder, LiveIndex(index), 0.0, weights=ours, signals=signals)
+        addresses: dict[tuple[str, ...], str] = {}  # a turn's context and text -> our answer's address
+
+        def answer(text, context):
+            said = tuple(scrubbed(c) for c in context)
+            reply = pipeline.answer(scrubbed(text), TurnContext(said, addresses.get(said[:-1], "")))
+            if reply.sources and reply.confidence >= answered_at:
+                addresses[(*said, scrubbed(text))] = reply.sources[0].url
+            return reply
+        return answer
+
     plain = _plain_signals()
     engines = {"ours": engine(), "ours on the turn alone": engine(False),
                "dense-only baseline": engine(False, weights=DENSE_ONLY, signals=plain),
@@ -238,7 +254,9 @@ def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0) -> dict:
                "ours, statements joined too": engine(signals=Signals(standalone=False)),
                "ours, named turns scored by name": engine(signals=Signals(sentence=False)),
                "ours, look-alikes answered": engine(signals=Signals(look_alikes=False)),
-               "ours with context, dense-only": engine(weights=DENSE_ONLY)}
+               "ours with context, dense-only": engine(weights=DENSE_ONLY),
+               "ours, our last answer's address sent": as_the_widget_sends(),
+               "ours, last address sent, no topic": as_the_widget_sends(Signals(topic=False))}
     switched, weights = unused_words_switched(ours)
     engines[switched] = engine(weights=weights)
     if scrub:
@@ -276,7 +294,7 @@ def eval_dialogue(kb: Path, queries: Path, dev: Path | None, threshold: float | 
         turns, dev_turns = load_turns(queries), load_turns(dev) if dev else []
         embedder.encode([t.text for t in turns + dev_turns])  # batch-encoded once, as eval retrieval does
         engines = _dialogue_engines(index, embedder, _product_scrubber(settings, kb) if scrub else None,
-                                    settings["UNUSED_WORDS_COST"])
+                                    settings["UNUSED_WORDS_COST"], settings["ANSWER_THRESHOLD"])
         results = evaluate_dialogues(turns, dev_turns, engines, threshold)
     except (EvalDataError, ModelError) as error:
         raise click.ClickException(str(error)) from None

@@ -8,7 +8,9 @@ import json
 import pytest
 
 from app.chat.pipeline import Pipeline
+from app.evaluation import _dialogue_engines
 from app.retrieval.context import Signals, TurnContext
+from app.retrieval.dialogue import Turn, run_turns
 from app.retrieval.live import LiveIndex
 from tests.conftest import ROOT
 
@@ -111,3 +113,23 @@ def test_questions_no_article_answers_stay_unanswered_after_an_answer_too(pipeli
                "how do I delete my account", "I want to return my lamp"]
     after = [chat(pipeline, openers[n % len(openers)], q) for n, q in enumerate(questions[:36])]
     assert sum(not a.handoff_offered for a in after) <= 18
+
+
+def test_eval_dialogue_replays_a_dialogue_with_our_own_last_answers_address(embedder, kb_index):
+    """DSTC's earlier replies are a human wizard's, so `eval dialogue` has rows that send our own last
+    answer's address, as the widget does: the dialogue's turns are answered in order whatever the file's
+    order, and the last one is read in the topic two messages back."""
+    asked = ("how much does shipping cost", "and to Germany?", "how long does that take?")
+    context: tuple[str, ...] = ()
+    turns = []
+    for number, text in enumerate(asked):
+        turns.append(Turn(text, context, (("shipping", "international shipping"),), "d1"))
+        context = (*context, text, f"(the wizard's reply {number})")
+    turns.reverse()  # the last turn first: a split file keeps no order
+    engines = _dialogue_engines(kb_index, embedder)
+    replayed, _ = run_turns(engines["ours, our last answer's address sent"], turns)
+    messages_only, _ = run_turns(engines["ours"], turns)
+    assert (replayed[0].article, replayed[0].section) == ("shipping", "international shipping")
+    assert replayed[0].confidence >= 0.45 > messages_only[0].confidence
+    unread, _ = run_turns(engines["ours, last address sent, no topic"], turns)
+    assert unread[0].confidence < 0.45

@@ -108,11 +108,13 @@ def split_dialogues(rows: list[dict], seed: int, share: float = 0.5) -> tuple[li
 
 
 def run_turns(answer: AnswerFn, turns: list[Turn]) -> tuple[list[Said], float]:
-    """Answer every turn; return what was said and the seconds it took."""
-    said, started = [], time.perf_counter()
-    for turn in turns:
-        reply = answer(turn.text, turn.context)
-        said.append(Said(reply.article, _norm(reply.section), reply.confidence))
+    """Answer every turn, each dialogue's in its order (an engine may remember what it answered earlier in
+    the dialogue, as the widget does); return what was said, in the turns' order, and the seconds it took."""
+    said: list[Said | None] = [None] * len(turns)
+    started = time.perf_counter()
+    for number in sorted(range(len(turns)), key=lambda n: (turns[n].dialogue, len(turns[n].context))):
+        reply = answer(turns[number].text, turns[number].context)
+        said[number] = Said(reply.article, _norm(reply.section), reply.confidence)
     return said, time.perf_counter() - started
 
 
