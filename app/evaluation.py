@@ -255,8 +255,8 @@ def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0, answered
                "ours, named turns scored by name": engine(signals=Signals(sentence=False)),
                "ours, look-alikes answered": engine(signals=Signals(look_alikes=False)),
                "ours with context, dense-only": engine(weights=DENSE_ONLY),
-               "ours, our last answer's address sent": as_the_widget_sends(),
-               "ours, last address sent, no topic": as_the_widget_sends(Signals(topic=False))}
+               "ours, our last answer sent": as_the_widget_sends(),
+               "ours, last answer sent, no topic": as_the_widget_sends(Signals(topic=False))}
     switched, weights = unused_words_switched(ours)
     engines[switched] = engine(weights=weights)
     if scrub:

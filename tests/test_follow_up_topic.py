@@ -127,9 +127,9 @@ def test_eval_dialogue_replays_a_dialogue_with_our_own_last_answers_address(embe
         context = (*context, text, f"(the wizard's reply {number})")
     turns.reverse()  # the last turn first: a split file keeps no order
     engines = _dialogue_engines(kb_index, embedder)
-    replayed, _ = run_turns(engines["ours, our last answer's address sent"], turns)
+    replayed, _ = run_turns(engines["ours, our last answer sent"], turns)
     messages_only, _ = run_turns(engines["ours"], turns)
     assert (replayed[0].article, replayed[0].section) == ("shipping", "international shipping")
     assert replayed[0].confidence >= 0.45 > messages_only[0].confidence
-    unread, _ = run_turns(engines["ours, last address sent, no topic"], turns)
+    unread, _ = run_turns(engines["ours, last answer sent, no topic"], turns)
     assert unread[0].confidence < 0.45
