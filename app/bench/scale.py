@@ -4,8 +4,9 @@ A seeded synthetic knowledge base is made from the eval sets' sentences (banking
 questions, DSTC knowledge snippets; ../shared/eval): each article a title, eight listed questions and
 one paragraph, all distinct texts. For each size it reports the build time, the index's size on disk,
 the memory of a fresh process that loads it with the embedding model (as a worker does) and one
-question's p50/p95 through `Pipeline.answer` (encode, search, compose) there, alone and with the two
-questions before it as the widget's context (names looked up, follow-up read); past the size where
+question's p50/p95 through `Pipeline.answer` (encode, search, compose) there, alone and with the
+widget's context: the two questions before it and the address of the answer to the last one (names
+looked up, follow-up or last topic read); past the size where
 search turns approximate, recall@5 of the approximate index against exact search.
 """
 from __future__ import annotations
@@ -72,8 +73,10 @@ def _measure(root: str, model_exports: str, precision: str, queries: list[str], 
     for text in queries[:10]:
         pipeline.answer(text)
     alone = _latencies(pipeline, [(text, None) for text in queries])
-    # As the widget sends it: the visitor's two messages before.
-    in_context = _latencies(pipeline, [(text, TurnContext((queries[n - 2], queries[n - 1])))
+    # As the widget sends it: the visitor's two messages before, and the address of the answer to the last.
+    addresses = [answer.sources[0].url if answer.sources and not answer.handoff_offered else ""
+                 for answer in map(pipeline.answer, queries)]
+    in_context = _latencies(pipeline, [(text, TurnContext((queries[n - 2], queries[n - 1]), addresses[n - 1]))
                                        for n, text in enumerate(queries)])
     recall = None
     if index_store.approximate(index.faiss_index):
