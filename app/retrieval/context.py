@@ -42,7 +42,7 @@ import numpy as np
 
 from app.retrieval.index import Index
 from app.retrieval.search import (PRIOR_SECTION_BONUS, Hit, Weights, article_scores,
-                                  confidence as search_confidence, hit)
+                                  confidence as search_confidence, hit, unused_share)
 from app.retrieval.words import asked as asked_words
 
 _STOP = frozenset("a an and the of at in on by for to s n your my our you i me it is are do does how what "
@@ -52,9 +52,10 @@ _PUNCTUATION = ".,;:!?\"()[]"
 _APOSTROPHE = re.compile(r"['\u2019]")
 _QUESTION = re.compile(r"(?i)(is|are|was|were|do|does|did|can|could|would|will|should|shall|may|has|have|had|"
                        r"what|what's|how|which|where|when|who|why|whose)\b")
-_POINTS_BACK = re.compile(r"(?i)\b(it|its|they|them|their|these|those)\b")
+_BACK = "it|its|they|them|their|these|those"
+_POINTS_BACK = re.compile(rf"(?i)\b({_BACK})\b")
 # "that"/"this" too: too common to make a message lean on the one before, enough to keep it on the last topic
-_REFERS_BACK = re.compile(r"(?i)\b(it|its|they|them|their|these|those|that|this)\b")
+_REFERS_BACK = re.compile(rf"(?i)\b({_BACK}|that|this)\b")
 _CONNECTIVE = re.compile(r"(?i)(and|also|but|so|then|what about|how about)\b")
 NAME_BONUS = 0.30  # a named thing outranks a look-alike of another entity (identical FAQs)
 ARTICLE_BONUS = 0.08  # the last answer's article wins near-ties only
@@ -231,17 +232,16 @@ def decide(index: Index, alone: np.ndarray, joint: np.ndarray | None, text: str,
     topic, of the turn read after the last answer's section heading (it counts for that article only).
     """
     confidence = alone if joint is None else np.maximum(alone, joint - FOLLOW_UP_COST)
-    last = article_number(index, context.article) if topic is not None else None
-    lifted = last is not None and topic[last] - FOLLOW_UP_COST > confidence[last]
+    prior = article_number(index, context.article) if context.article else None
+    lifted = topic is not None and prior is not None and topic[prior] - FOLLOW_UP_COST > confidence[prior]
     if lifted:  # the topic reading favours the last article by construction: no bonus on top of it
         confidence = confidence.copy()
-        confidence[last] = topic[last] - FOLLOW_UP_COST
+        confidence[prior] = topic[prior] - FOLLOW_UP_COST
     ranking = confidence.copy()
     scope = named_article(index, text, context) if signals.names else None
     if scope is not None:
         ranking[scope] += NAME_BONUS
-    prior = article_number(index, context.article) if signals.article and context.article else None
-    if prior is not None and not lifted:
+    if signals.article and prior is not None and not lifted:
         ranking[prior] += ARTICLE_BONUS
     return confidence, ranking, scope
 
@@ -399,8 +399,7 @@ def _left_topic(index: Index, number: int, text: str, read_after: float, heading
     that section's heading, it scores more than TOPIC_DRIFT below the heading alone and at least
     NEW_WORDS of its words are new to the article ("can I buy a gift card?" after *International
     shipping*; "how long does that take?" stays, its words in the article or pointing back)."""
-    words = asked_words(text)
-    new = len(words - index.article_words[number]) / len(words) if words else 0.0
+    new = unused_share(index, number, text)
     if _CONNECTIVE.match(text.strip()) or _fragment(text):
         return False
     if new == 1.0 and not _REFERS_BACK.search(text):

@@ -135,10 +135,13 @@ def confidence(index: Index, number: int, score: float, text: str, weights: Weig
     """
     if not weights.unused or not index.listed_only[number]:
         return score
+    return score - weights.unused * unused_share(index, number, text)
+
+
+def unused_share(index: Index, number: int, text: str) -> float:
+    """The share of the question's words that article `number` never uses (0 when it asks with none)."""
     words = asked_words(text)
-    if not words:
-        return score
-    return score - weights.unused * len(words - index.article_words[number]) / len(words)
+    return len(words - index.article_words[number]) / len(words) if words else 0.0
 
 
 def rank(index: Index, query: np.ndarray, text: str, limit: int = 5, weights: Weights = Weights()) -> list[Hit]:
