@@ -201,10 +201,10 @@ def pipeline_answerer(index, embedder, weights, threshold):
 
 
 def _plain_signals():
-    """The baselines' signals: no names read, a guess among look-alikes."""
+    """The baselines' signals: no names read, a guess among look-alikes, a message answered whole."""
     from app.retrieval.context import Signals
 
-    return Signals(names=False, look_alikes=False)
+    return Signals(names=False, look_alikes=False, questions=False)
 
 
 def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0, answered_at: float = 0.45) -> dict:
@@ -255,6 +255,7 @@ def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0, answered
                "ours, named turns scored by name": engine(signals=Signals(sentence=False)),
                "ours, look-alikes answered": engine(signals=Signals(look_alikes=False)),
                "ours with context, dense-only": engine(weights=DENSE_ONLY),
+               "ours, each message answered whole": engine(signals=Signals(questions=False)),
                "ours, our last answer sent": as_the_widget_sends(),
                "ours, last answer sent, no topic": as_the_widget_sends(Signals(topic=False))}
     switched, weights = unused_words_switched(ours)

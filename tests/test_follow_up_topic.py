@@ -61,6 +61,20 @@ def test_only_the_topic_making_a_turn_answerable_keeps_its_section(pipeline, wit
     assert chat(without_topic, *turns).handoff_offered
 
 
+@pytest.mark.parametrize("previous, turn, section, said", [
+    ("the app says error E31", "what is that", "Error codes explained", "firmware update failed"),
+    ("how do I factory reset my lamp", "how so", "Factory reset", "switch it off and on 5 times"),
+    ("my lamp arrived broken", "what now", "Devices that arrive damaged or dead", "within 14 days"),
+])
+def test_a_turn_asking_with_no_word_of_its_own_stays_on_the_section_just_quoted(pipeline, previous, turn,
+                                                                               section, said):
+    """Its section was chosen by its own words, which say nothing: "what is that" after the error codes and
+    "how so" after the factory reset were answered with the steps for pairing a new lamp, and "what now"
+    after a broken delivery ("now" asked about something) was read as a new topic: "I don't know"."""
+    answer = chat(pipeline, previous, turn)
+    assert answer.section == section and said in answer.text
+
+
 def test_a_question_the_articles_do_not_answer_is_not_answered_from_the_last_article(pipeline, without_topic):
     """Joined to "I want to return my lamp", "are you hiring?" looked like a return question (0.54)."""
     assert chat(without_topic, "I want to return my lamp", "are you hiring?").article == "refunds"

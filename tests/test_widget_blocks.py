@@ -2,7 +2,8 @@
 DOM methods, and sends the conversation so far as `context` — kept in memory, never in localStorage —
 so a follow-up is answered in context. In real headless Chromium, against a real server on another
 origin. Screenshots: test-artifacts/widget-blocks.png (a list), widget-blocks-follow-up.png,
-widget-follow-up-topic.png (three messages on one topic, then one the articles do not answer) and
+widget-follow-up-topic.png (three messages on one topic, then one the articles do not answer),
+widget-two-questions.png (one message asking two questions, both answered) and
 widget-see-also.png (links to sections that came close)."""
 from __future__ import annotations
 
@@ -104,6 +105,23 @@ def test_a_follow_up_two_messages_from_its_topic_is_answered_in_it(browser, page
     assert fourth["context"] == {"previous": ["how much does shipping cost", "and to Germany?",
                                               "how long does that take?"],
                                  "article": third["context"]["article"]}
+    context.close()
+
+
+def test_two_questions_in_one_message_get_both_answers(browser, page_url):
+    """Each answer under its section's heading in bold, a link to that section; the article cited once."""
+    context = browser.new_context(viewport={"width": 360, "height": 900})
+    page = context.new_page()
+    open_chat(page, page_url)
+    both = say(page, "how do I return something and how long does the refund take", 1)
+    headings = ["How to start a return", "When you get your money back"]
+    assert [t for t in both.locator("p > a > strong").all_inner_texts() if t in headings] == headings
+    assert "Return items" in both.inner_text() and "5–10 business days" in both.inner_text()
+    links = [a.get_attribute("href") for a in both.locator("p > a").all() if a.inner_text() in headings]
+    assert [link.rsplit("#", 1)[1] for link in links] == ["how-to-start-a-return",
+                                                          "when-you-get-your-money-back"]
+    assert both.locator(".sources a").count() == 1
+    shot(page, "widget-two-questions")
     context.close()
 
 

@@ -105,6 +105,33 @@ def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: i
                   blocks)
 
 
+def combine(answers: list[Answer]) -> Answer | None:
+    """One reply to a message that asked several questions (`questions.split_questions`): each answered
+    one under its section's heading, in the order asked, the heading a link to that section; each article
+    cited once; as sure as the least sure of them. None unless two or more different sections answer:
+    then the message is answered whole."""
+    answered: list[Answer] = []
+    for answer in answers:
+        if answer.sources and not answer.handoff_offered and \
+                all((answer.article, answer.section) != (other.article, other.section) for other in answered):
+            answered.append(answer)
+    if len(answered) < 2:
+        return None
+    blocks = tuple(block for answer in answered for block in (_heading(answer), *answer.blocks))
+    cited: dict[str, Source] = {}  # an article once, at the first section answered from it
+    for source in (source for answer in answered for source in answer.sources):
+        cited.setdefault(source.title, source)
+    first = answered[0]
+    return Answer(plain(blocks), tuple(cited.values()), min(answer.confidence for answer in answered), False,
+                  first.article, first.section, blocks)
+
+
+def _heading(answer: Answer) -> Block:
+    source = answer.sources[0]
+    return Block("paragraph", spans=(Span(answer.section or source.title, strong=True,
+                                          href=source.url if _on_the_web(source.url) else None),))
+
+
 def small_talk_answer(kind: str) -> Answer:
     """The reply to small talk of this kind (`intents.small_talk`'s: "greeting", "opener", "about"…)."""
     text = SMALL_TALK[kind]

@@ -13,7 +13,7 @@ import sqlcipher3
 from flask import current_app
 
 from app.chat import analytics, feedback, transcripts
-from app.chat.answer import ANSWER_CHARS, Answer, Source, compose, small_talk_answer, which_one
+from app.chat.answer import ANSWER_CHARS, Answer, Source, combine, compose, small_talk_answer, which_one
 from app.chat.answer_cache import AnswerCache
 from app.chat.intents import declines, small_talk, wants_human
 from app.chat.scrubbed_memo import ScrubbedMemo
@@ -25,6 +25,7 @@ from app.retrieval.context import (Signals, TurnContext, prior_section, question
                                    texts_to_encode)
 from app.retrieval.embedder import Embedder
 from app.retrieval.live import LiveIndex
+from app.retrieval.questions import split_questions
 from app.retrieval.markdown import Block, Span
 from app.retrieval.search import Weights, ranked_passages, runners_up
 
@@ -78,6 +79,21 @@ class Pipeline:
         return self.cache.get(index.digest, key, lambda: self._search(index, text, context, limit))
 
     def _search(self, index, text: str, context: TurnContext, limit: int) -> tuple[Answer, np.ndarray]:
+        """Answer the message; one asking two or three questions that different sections answer gets
+        each of them (`split_questions`), the later ones read after the earlier as the widget would send
+        them ("do you ship to Canada and how much does it cost?")."""
+        answer, vector = self._search_one(index, text, context, limit)
+        parts = split_questions(text) if self.signals.questions else []
+        answers: list[Answer] = []
+        for part in parts:
+            previous = (*context.previous, *parts[:len(answers)])
+            last = answers[-1] if answers else None
+            article = last.sources[0].url if last and not last.handoff_offered else context.article
+            answers.append(self._search_one(index, part, TurnContext(previous, article), limit, False)[0])
+        return (combine(answers) if parts else None) or answer, vector
+
+    def _search_one(self, index, text: str, context: TurnContext, limit: int,
+                    related: bool = True) -> tuple[Answer, np.ndarray]:
         texts = texts_to_encode(index, text, context, self.signals)
         vectors = self.embedder.encode(texts)
         reading = read_turn(index, texts, vectors, context, self.signals, self.weights)
@@ -88,7 +104,8 @@ class Pipeline:
         ranked = ranked_passages(index, vectors[asked], reading.hit.article, texts[asked], prior,
                                  reading.section_prior)
         passage = ranked[0][1] if ranked else None
-        return compose([reading.hit], passage, self.threshold, limit, runners_up(ranked)), vectors[0]
+        also = runners_up(ranked) if related else ()
+        return compose([reading.hit], passage, self.threshold, limit, also), vectors[0]
 
     def turn(self, conversation: transcripts.Conversation, text: str,
              context: TurnContext | None = None) -> Reply:

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.retrieval.index import Index
+from app.retrieval.questions import QUESTION_START
 from app.retrieval.search import (PRIOR_SECTION_BONUS, Hit, Weights, article_scores,
                                   confidence as search_confidence, hit, unused_share)
 from app.retrieval.words import asked as asked_words
@@ -50,8 +51,6 @@ _STOP = frozenset("a an and the of at in on by for to s n your my our you i me i
 _TOKEN = re.compile(r"[a-z0-9]+")
 _PUNCTUATION = ".,;:!?\"()[]"
 _APOSTROPHE = re.compile(r"['\u2019]")
-_QUESTION = re.compile(r"(?i)(is|are|was|were|do|does|did|can|could|would|will|should|shall|may|has|have|had|"
-                       r"what|what's|how|which|where|when|who|why|whose)\b")
 _BACK = "it|its|they|them|their|these|those"
 _POINTS_BACK = re.compile(rf"(?i)\b({_BACK})\b")
 # "that"/"this" too: too common to make a message lean on the one before, enough to keep it on the last topic
@@ -68,6 +67,7 @@ TOPIC_DRIFT = 0.1  # the heading read with the turn this far below the heading a
 NEW_WORDS = 0.5  # …if at least this share of the turn's words are new to the article (`_left_topic`)
 FRAGMENT_WORDS = 3  # a message of at most this many words that starts with no question word: a fragment
 TOPIC_SECTION_BONUS = 0.2  # the last-quoted section's bonus when only what came before made it answerable
+KEEP_SECTION_BONUS = 1.0  # …and when the turn asks with no word of its own ("what is that?"): it stays there
 LOOK_ALIKE_GAP = 0.08  # look-alikes score this close to the best one (DSTC11 dev F1 at 0.45: flat past 0.08)
 LOOK_ALIKES = 3  # this many look-alikes (the best one among them) and no name to choose: nothing is answered
 
@@ -89,6 +89,7 @@ class Signals:
     sentence: bool = True  # a named article is as sure as its best sentence is close to the name-free turn
     look_alikes: bool = True  # no name: of several equally close articles built alike, none answers
     topic: bool = True  # the last answer's section heading reads a follow-up, and says when the turn left it
+    questions: bool = True  # a message asking two or three questions gets each answered (`questions`)
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,7 @@ def leans_on_before(text: str) -> bool:
     that does none of these stands alone ("Thank you, goodbye!", "I need a hotel with free parking"):
     read joined to the message before, it borrowed that message's subject and answered it again."""
     stripped = text.strip()
-    return "?" in stripped or bool(_QUESTION.match(stripped) or _POINTS_BACK.search(stripped)
+    return "?" in stripped or bool(QUESTION_START.match(stripped) or _POINTS_BACK.search(stripped)
                                    or _CONNECTIVE.match(stripped))
 
 
@@ -305,12 +306,24 @@ def _topic_heading(index: Index, text: str, context: TurnContext, signals: Signa
 
 
 _HEADING_VECTORS: weakref.WeakKeyDictionary[Index, dict[str, np.ndarray]] = weakref.WeakKeyDictionary()
+_HEADING_SCORES: weakref.WeakKeyDictionary[Index, dict[tuple[str, int, Weights], float]] = \
+    weakref.WeakKeyDictionary()
 
 
 def _heading_vectors(index: Index) -> dict[str, np.ndarray]:
     """The vectors of the headings read alone so far, per index: each is encoded once (`texts_to_encode`
     asks for it only the first time), so a turn read after one costs one encoded text more, not two."""
     return _HEADING_VECTORS.setdefault(index, {})
+
+
+def _heading_score(index: Index, heading: str, vector: np.ndarray, number: int, weights: Weights) -> float:
+    """Article `number`'s score for its section heading read alone, computed once per index and weights:
+    every follow-up in that section's topic compares with it (`_left_topic`)."""
+    scores = _HEADING_SCORES.setdefault(index, {})
+    key = (heading, number, weights)
+    if key not in scores:
+        scores[key] = float(article_scores(index, vector, heading, weights)[number])
+    return scores[key]
 
 
 def last_heading(index: Index, context: TurnContext) -> str:
@@ -348,9 +361,11 @@ def read_turn(index: Index, texts: list[str], vectors: np.ndarray, context: Turn
         last, topic, joint = article_number(index, context.article), joint, None
         known = _heading_vectors(index)
         vector = known.setdefault(heading, vectors[2]) if len(texts) > 2 else known[heading]
-        alone_heading = float(article_scores(index, vector, heading, weights)[last])
+        alone_heading = _heading_score(index, heading, vector, last, weights)
         if _left_topic(index, last, texts[0], float(topic[last]), alone_heading):
             topic, section_prior, context = None, 0.0, TurnContext(context.previous)
+        elif not asked_words(texts[0]):  # "what is that?", "what should I do?": about the section just quoted
+            section_prior = KEEP_SECTION_BONUS
         elif topic[last] - FOLLOW_UP_COST > alone[last]:
             section_prior = TOPIC_SECTION_BONUS  # only its topic made the turn answerable: stay in the section
     confidence, ranking, scope = decide(index, alone, joint, texts[0], context, signals, topic)
@@ -411,7 +426,7 @@ def _fragment(text: str) -> bool:
     """A few words that ask nothing by themselves ("saturday?", "Germany too?", "klarna?"): said after an
     answer, they ask about its topic. A question of its own starts with a question word or a verb."""
     stripped = text.strip()
-    return len(_TOKEN.findall(stripped.lower())) <= FRAGMENT_WORDS and not _QUESTION.match(stripped)
+    return len(_TOKEN.findall(stripped.lower())) <= FRAGMENT_WORDS and not QUESTION_START.match(stripped)
 
 
 def _names_itself(index: Index, text: str, signals: Signals) -> bool:

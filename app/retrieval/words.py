@@ -16,7 +16,7 @@ STOP = frozenset("a an and the of at in on by for to your my our you i me it is 
                  "have has get".split())
 # Chat filler, pronouns and the like ask about nothing; "something" is how search reads a masked value.
 FILLER = frozenset("hi hello hey please pls plz thanks thank thx help tell know need want like just ok okay "
-                   "yes no not sure also really much something great perfect awesome cool alright "
+                   "yes no not sure also really much something great perfect awesome cool alright now "
                    "he she him her his we us they them their its "
                    "here any some if so then than as t s don didn doesn isn won".split())
 _WORD = re.compile(r"[a-z0-9]+")

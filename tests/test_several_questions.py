@@ -1,0 +1,109 @@
+"""A message asking two questions gets both answered, each from its own section under its heading, each
+source cited; one asking one question, or two that one section answers, is answered as before."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.chat.pipeline import Pipeline
+from app.retrieval.context import Signals
+from app.retrieval.live import LiveIndex
+from app.retrieval.questions import split_questions
+from tests.conftest import ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.mark.parametrize("message, questions", [
+    ("how do I start a return and how long does the refund take",
+     ["how do I start a return", "how long does the refund take"]),
+    ("how do I pair my lamp? also what wifi does it need",
+     ["how do I pair my lamp?", "what wifi does it need"]),
+    ("Do you have parking? And is breakfast included?", ["Do you have parking?", "is breakfast included?"]),
+    ("can I return it; can I get my money back?", ["can I return it", "can I get my money back?"]),
+    ("where is my order, and when will it arrive?", ["where is my order", "when will it arrive?"]),
+])
+def test_a_message_is_split_into_the_questions_it_asks(message, questions):
+    assert split_questions(message) == questions
+
+
+@pytest.mark.parametrize("message", [
+    "what do E12 and E31 mean",  # one question about two things
+    "how do I cancel and get a refund",  # one question, two verbs
+    "I bought a lamp last week. It does not connect. What should I do?",  # a story, then one question
+    "my lamp is broken and is it covered",  # a statement, then one question
+    "how long and how much",  # two questions asking about nothing of their own
+    "what is lumen plus and how much is it and can I cancel it and is there a trial",  # more than three
+    "Is the warranty 2 years or 1",
+    "can you help me .. which lamp should I buy",  # a lead-in, then the question
+    "are the lamps dimmable and have a timer?",  # one question going on
+])
+def test_a_message_asking_one_question_is_not_split(message):
+    assert split_questions(message) == []
+
+
+@pytest.fixture(scope="module")
+def pipeline(scrubber, embedder, kb_index):
+    return Pipeline(scrubber, embedder, LiveIndex(kb_index), 0.45)
+
+
+def test_two_questions_get_both_answers_under_their_headings(pipeline):
+    """Answered whole, "how do I return something and how long does the refund take" quoted only when the
+    money comes back: the visitor never learnt how to start the return."""
+    whole = Pipeline(pipeline.scrubber, pipeline.embedder, pipeline.indexes, pipeline.threshold,
+                     signals=Signals(questions=False))
+    message = "how do I return something and how long does the refund take"
+    assert "Return items" not in whole.answer(message).text
+    answer = pipeline.answer(message)
+    assert not answer.handoff_offered and answer.section == "How to start a return"
+    assert [s.url.rsplit("/", 1)[1] for s in answer.sources] == ["refunds#how-to-start-a-return"]  # once
+    headings = [(b.spans[0].text, b.spans[0].href.rsplit("#", 1)[1]) for b in answer.blocks
+                if b.type == "paragraph" and b.spans[0].strong and b.spans[0].href]
+    assert headings == [("How to start a return", "how-to-start-a-return"),  # each a link to its section
+                        ("When you get your money back", "when-you-get-your-money-back")]
+    assert "Return items" in answer.text and "5–10 business days" in answer.text
+    assert answer.text.index("Return items") < answer.text.index("5–10 business days")  # in the order asked
+
+
+def test_questions_from_two_articles_cite_both(pipeline):
+    answer = pipeline.answer("how do I delete my account and can I download my chat data first?")
+    assert {s.url.rsplit("/", 1)[1].split("#")[0] for s in answer.sources} == {"accounts", "privacy"}
+    assert "Delete account" in answer.text and "Download my data" in answer.text
+
+
+def test_a_later_question_leans_on_the_one_before(pipeline):
+    """"how do I cancel it" is read after "how much is lumen plus": the subscription, not an order."""
+    answer = pipeline.answer("how much is lumen plus and how do I cancel it")
+    assert _headings(answer) == ["Lumen Plus pricing and billing", "Cancelling Lumen Plus"]
+
+
+@pytest.mark.parametrize("message", [
+    "do you ship to canada and how much does it cost",  # one section answers both: one answer, no headings
+    "do you have a store in Berlin and how much is shipping",  # one not answered: the other as before
+])
+def test_two_questions_one_section_answers_are_answered_once(pipeline, message):
+    answer = pipeline.answer(message)
+    assert len(answer.sources) == 1 and not _headings(answer)
+
+
+def test_regression_two_questions_hold(pipeline):
+    """16 messages asking two things, written as customers write (`regression_two_questions.jsonl`, each
+    with both gold sections). Answered whole, none got both answers (15 one of them); now 13 do, and no
+    section that answers neither is quoted. Floor 12."""
+    lines = (FIXTURES / "regression_two_questions.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    both = quoted_wrong = 0
+    for row in rows:
+        answer = pipeline.answer(row["query"])
+        quoted = _headings(answer) or ([answer.section] if not answer.handoff_offered else [])
+        gold = [section for _, section in row["sections"]]
+        both += all(section in quoted for section in gold)
+        quoted_wrong += sum(section not in gold for section in quoted)
+    assert len(rows) == 16 and both >= 12 and quoted_wrong == 0
+
+
+def _headings(answer) -> list[str]:
+    """The sections a reply to several questions quotes: each one's heading, in bold and linked."""
+    return [b.spans[0].text for b in answer.blocks
+            if b.type == "paragraph" and len(b.spans) == 1 and b.spans[0].strong and b.spans[0].href]
