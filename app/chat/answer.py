@@ -105,11 +105,16 @@ def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: i
                   blocks)
 
 
-def combine(answers: list[Answer]) -> Answer | None:
+def combine(answers: list[Answer], whole: Answer) -> Answer | None:
     """One reply to a message that asked several questions (`questions.split_questions`): each answered
     one under its section's heading, in the order asked, the heading a link to that section; each article
-    cited once; as sure as the least sure of them. None unless two or more different sections answer:
-    then the message is answered whole."""
+    cited once; as sure as the least sure of them. None unless two or more different sections answer,
+    and the message read whole (`whole`) was answered from one of them, or from none, or from an
+    article's introduction, which sums up its sections ("what day am i on on vacation and how much do i
+    got left" is one question about days off, which its two halves misread); then the message is answered
+    whole. The reply is said to answer from (`article`, `section`) the section the whole message was,
+    when it is among them (the reading of all its words: "What can I pay with? Does cash work?" asks
+    about cash), else the first."""
     answered: list[Answer] = []
     for answer in answers:
         if answer.sources and not answer.handoff_offered and \
@@ -117,13 +122,18 @@ def combine(answers: list[Answer]) -> Answer | None:
             answered.append(answer)
     if len(answered) < 2:
         return None
+    said = (whole.article, whole.section)
+    main = next((answer for answer in answered if (answer.article, answer.section) == said), None)
+    introduction = bool(whole.section and whole.sources) and "#" not in whole.sources[0].url
+    if main is None and not whole.handoff_offered and not introduction:
+        return None  # read whole, it is one section's question that its parts misread
     blocks = tuple(block for answer in answered for block in (_heading(answer), *answer.blocks))
     cited: dict[str, Source] = {}  # an article once, at the first section answered from it
     for source in (source for answer in answered for source in answer.sources):
         cited.setdefault(source.title, source)
-    first = answered[0]
+    main = main or answered[0]
     return Answer(plain(blocks), tuple(cited.values()), min(answer.confidence for answer in answered), False,
-                  first.article, first.section, blocks)
+                  main.article, main.section, blocks)
 
 
 def _heading(answer: Answer) -> Block:

@@ -83,14 +83,22 @@ class Pipeline:
         each of them (`split_questions`), the later ones read after the earlier as the widget would send
         them ("do you ship to Canada and how much does it cost?")."""
         answer, vector = self._search_one(index, text, context, limit)
-        parts = split_questions(text) if self.signals.questions else []
+        parts = self._questions(text)
         answers: list[Answer] = []
         for part in parts:
             previous = (*context.previous, *parts[:len(answers)])
             last = answers[-1] if answers else None
             article = last.sources[0].url if last and not last.handoff_offered else context.article
             answers.append(self._search_one(index, part, TurnContext(previous, article), limit, False)[0])
-        return (combine(answers) if parts else None) or answer, vector
+        return combine(answers, answer) or answer, vector
+
+    def _questions(self, text: str) -> list[str]:
+        """The questions a message asks, when two or more of them ask the articles something
+        ("is anyone there? how do I pair my lamp?" asks one); else []."""
+        if not self.signals.questions:
+            return []
+        parts = [part for part in split_questions(text) if not (small_talk(part) or wants_human(part))]
+        return parts if len(parts) > 1 else []
 
     def _search_one(self, index, text: str, context: TurnContext, limit: int,
                     related: bool = True) -> tuple[Answer, np.ndarray]:
