@@ -130,3 +130,15 @@ def test_parts_that_disagree_with_the_whole_message_are_not_combined():
     assert len(whole_as_part.sources) == 1  # the article cited once
     introduction = combine(parts, _said("Tracking, changing or cancelling an order"))  # sums up the sections
     assert introduction.section == "Changing an order"
+
+
+def test_over_the_api_both_answers_are_sent_and_stored_as_one_reply(client, visitor):
+    visitor.consent(transcripts=True)
+    body = visitor.say("what payment methods do you accept and can I get an invoice?").json
+    linked = [b["spans"][0] for b in body["blocks"] if b["type"] == "paragraph" and b["spans"][0].get("href")
+              and b["spans"][0].get("strong")]
+    assert [s["text"] for s in linked] == ["Accepted payment methods", "Invoices and receipts"]
+    assert body["handoff_offered"] is False and len(body["sources"]) == 1
+    stored = client.get("/api/v1/me/export", headers=visitor.auth).json["conversations"][0]["messages"]
+    assert [m["role"] for m in stored] == ["visitor", "bot"]
+    assert "Apple Pay" in stored[1]["text"] and "Download invoice" in stored[1]["text"]

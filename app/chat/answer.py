@@ -108,13 +108,14 @@ def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: i
 def combine(answers: list[Answer], whole: Answer) -> Answer | None:
     """One reply to a message that asked several questions (`questions.split_questions`): each answered
     one under its section's heading, in the order asked, the heading a link to that section; each article
-    cited once; as sure as the least sure of them. None unless two or more different sections answer,
+    cited once. None unless two or more different sections answer (each above the threshold: `compose`),
     and the message read whole (`whole`) was answered from one of them, or from none, or from an
     article's introduction, which sums up its sections ("what day am i on on vacation and how much do i
     got left" is one question about days off, which its two halves misread); then the message is answered
-    whole. The reply is said to answer from (`article`, `section`) the section the whole message was,
-    when it is among them (the reading of all its words: "What can I pay with? Does cash work?" asks
-    about cash), else the first."""
+    whole. The reply is said to answer from (`article`, `section`) the section the whole message was, and
+    to be as sure as the whole message was, when that section is among them (the reading of all its
+    words: "What can I pay with? Does cash work?" asks about cash); else from the first, as sure as the
+    least sure of them."""
     answered: list[Answer] = []
     for answer in answers:
         if answer.sources and not answer.handoff_offered and \
@@ -131,9 +132,9 @@ def combine(answers: list[Answer], whole: Answer) -> Answer | None:
     cited: dict[str, Source] = {}  # an article once, at the first section answered from it
     for source in (source for answer in answered for source in answer.sources):
         cited.setdefault(source.title, source)
+    sure = whole.confidence if main else min(answer.confidence for answer in answered)
     main = main or answered[0]
-    return Answer(plain(blocks), tuple(cited.values()), min(answer.confidence for answer in answered), False,
-                  main.article, main.section, blocks)
+    return Answer(plain(blocks), tuple(cited.values()), sure, False, main.article, main.section, blocks)
 
 
 def _heading(answer: Answer) -> Block:

@@ -25,8 +25,8 @@ from app.retrieval.context import (Signals, TurnContext, prior_section, question
                                    texts_to_encode)
 from app.retrieval.embedder import Embedder
 from app.retrieval.live import LiveIndex
-from app.retrieval.questions import split_questions
 from app.retrieval.markdown import Block, Span
+from app.retrieval.questions import split_questions
 from app.retrieval.search import Weights, ranked_passages, runners_up
 
 _SEPARATOR = "\n\n"  # the client's messages are single-spaced (routes fold their whitespace)
@@ -87,8 +87,8 @@ class Pipeline:
         answers: list[Answer] = []
         for part in parts:
             previous = (*context.previous, *parts[:len(answers)])
-            last = answers[-1] if answers else None
-            article = last.sources[0].url if last and not last.handoff_offered else context.article
+            article = context.article if not answers else \
+                "" if answers[-1].handoff_offered else answers[-1].sources[0].url  # none after "I don't know"
             answers.append(self._search_one(index, part, TurnContext(previous, article), limit, False)[0])
         return combine(answers, answer) or answer, vector
 
