@@ -1,5 +1,6 @@
-"""A message asking two questions gets both answered, each from its own section under its heading, each
-source cited; one asking one question, or two that one section answers, is answered as before."""
+"""A message asking two questions gets both answered, each from its own section under its heading (a link
+to it), each article cited once; one asking one question, or two that one section answers, is answered
+as before."""
 from __future__ import annotations
 
 import json
