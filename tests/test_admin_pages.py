@@ -329,6 +329,15 @@ def test_knowledge_gaps_group_paraphrases_most_frequent_first(app, staff):
     assert len(stored["vector"]) == 384 * 4  # kept with the question, so the page need not re-encode it
 
 
+def test_a_follow_up_gap_shows_the_message_it_followed(app, staff):
+    """"how long does that take?" says nothing on its own: the team sees what it came after."""
+    chat(app, "do you have a store in Berlin?", "how long does that take to get there?")
+    page = Console(app, "rev@example.com").text("/admin/gaps")
+    assert "how long does that take to get there?</a> <small class=\"follows\">after “do you have a store in " \
+           "Berlin?”</small>" in page
+    assert "Berlin?</a></li>" in page  # the first message followed nothing
+
+
 # --- data-subject requests -------------------------------------------------------------------
 
 def open_request(console: Console, identifier: str, kind: str = "erasure", law: str = "gdpr", **extra):

@@ -245,6 +245,7 @@ class GapQuestion:
     unanswered: bool
     thumbs_down: bool
     vector: bytes | None  # stored with the question; None for rows stored before vectors were kept
+    follows: str | None = None  # the visitor's message before it ("and to Germany?"), None for a first one
 
 
 def _unanswered(message: str) -> str:
@@ -255,16 +256,19 @@ def _unanswered(message: str) -> str:
 
 def gap_questions(db: sqlcipher3.Connection, limit: int) -> list[GapQuestion]:
     """Return the most recent questions answered with "I don't know" or rated down (a reply asking which
-    of several articles was meant is no gap: they exist)."""
+    of several articles was meant is no gap: they exist), each with the visitor's message before it: a
+    follow-up ("how long does that take?") says little without it."""
     rows = db.execute(
         f"SELECT v.id, b.conversation_id, b.created_at, {_unanswered('b')} AS gap, "
-        "f.rating, v.text AS question, v.vector FROM messages b LEFT JOIN feedback f ON f.message_id = b.id "
+        "f.rating, v.text AS question, v.vector, (SELECT e.text FROM messages e WHERE e.conversation_id = "
+        "v.conversation_id AND e.role = 'visitor' AND e.rowid < v.rowid ORDER BY e.rowid DESC LIMIT 1) AS follows "
+        "FROM messages b LEFT JOIN feedback f ON f.message_id = b.id "
         "JOIN messages v ON v.rowid = (SELECT max(p.rowid) FROM messages p WHERE p.conversation_id = "
         "b.conversation_id AND p.role = 'visitor' AND p.rowid < b.rowid) WHERE b.role = 'bot' AND "
         f"({_unanswered('b')} OR f.rating = 'down') "
         "ORDER BY b.created_at DESC LIMIT ?", (limit,))
     return [GapQuestion(row["id"], row["conversation_id"], row["question"], row["created_at"],
-                        bool(row["gap"]), row["rating"] == "down", row["vector"]) for row in rows]
+                        bool(row["gap"]), row["rating"] == "down", row["vector"], row["follows"]) for row in rows]
 
 
 def find_conversation(db: sqlcipher3.Connection, conversation_id: str) -> Conversation | None:
