@@ -260,15 +260,17 @@ def gap_questions(db: sqlcipher3.Connection, limit: int) -> list[GapQuestion]:
     follow-up ("how long does that take?") says little without it."""
     rows = db.execute(
         f"SELECT v.id, b.conversation_id, b.created_at, {_unanswered('b')} AS gap, "
-        "f.rating, v.text AS question, v.vector, (SELECT e.text FROM messages e WHERE e.conversation_id = "
-        "v.conversation_id AND e.role = 'visitor' AND e.rowid < v.rowid ORDER BY e.rowid DESC LIMIT 1) AS follows "
+        "f.rating, v.text AS question, v.vector, (SELECT e.text FROM messages e WHERE "
+        "e.conversation_id = v.conversation_id AND e.role = 'visitor' AND e.rowid < v.rowid "
+        "ORDER BY e.rowid DESC LIMIT 1) AS follows "
         "FROM messages b LEFT JOIN feedback f ON f.message_id = b.id "
         "JOIN messages v ON v.rowid = (SELECT max(p.rowid) FROM messages p WHERE p.conversation_id = "
         "b.conversation_id AND p.role = 'visitor' AND p.rowid < b.rowid) WHERE b.role = 'bot' AND "
         f"({_unanswered('b')} OR f.rating = 'down') "
         "ORDER BY b.created_at DESC LIMIT ?", (limit,))
     return [GapQuestion(row["id"], row["conversation_id"], row["question"], row["created_at"],
-                        bool(row["gap"]), row["rating"] == "down", row["vector"], row["follows"]) for row in rows]
+                        bool(row["gap"]), row["rating"] == "down", row["vector"], row["follows"])
+            for row in rows]
 
 
 def find_conversation(db: sqlcipher3.Connection, conversation_id: str) -> Conversation | None:
