@@ -75,7 +75,7 @@ def _measure(root: str, model_exports: str, precision: str, queries: list[str], 
     alone = _latencies(pipeline, [(text, None) for text in queries])
     # As the widget sends it: the visitor's two messages before, and the address of the answer to the last.
     addresses = [answer.sources[0].url if answer.sources and not answer.handoff_offered else ""
-                 for answer in map(pipeline.answer, queries)]
+                 for answer in alone[2]]
     in_context = _latencies(pipeline, [(text, TurnContext((queries[n - 2], queries[n - 1]), addresses[n - 1]))
                                        for n, text in enumerate(queries)])
     recall = None
@@ -89,15 +89,15 @@ def _measure(root: str, model_exports: str, precision: str, queries: list[str], 
              "approximate": index_store.approximate(index.faiss_index)})
 
 
-def _latencies(pipeline, turns: list) -> tuple[float, float]:
-    """p50 and p95, in ms, of answering each (text, context) in turn."""
-    took = []
+def _latencies(pipeline, turns: list) -> tuple[float, float, list]:
+    """p50 and p95, in ms, of answering each (text, context) in turn, and the answers."""
+    took, answers = [], []
     for text, context in turns:
         began = time.perf_counter()
-        pipeline.answer(text, context)
+        answers.append(pipeline.answer(text, context))
         took.append((time.perf_counter() - began) * 1000)
     took.sort()
-    return round(statistics.median(took), 1), round(took[int(0.95 * (len(took) - 1))], 1)
+    return round(statistics.median(took), 1), round(took[int(0.95 * (len(took) - 1))], 1), answers
 
 
 def measure_scale(entries: int, embedder, model_exports: Path, pool: list[str], queries: list[str]) -> dict:

@@ -414,9 +414,9 @@ def _left_topic(index: Index, number: int, text: str, read_after: float, heading
     that section's heading, it scores more than TOPIC_DRIFT below the heading alone and at least
     NEW_WORDS of its words are new to the article ("can I buy a gift card?" after *International
     shipping*; "how long does that take?" stays, its words in the article or pointing back)."""
-    new = unused_share(index, number, text)
     if _CONNECTIVE.match(text.strip()) or _fragment(text):
         return False
+    new = unused_share(index, number, text)
     if new == 1.0 and not _REFERS_BACK.search(text):
         return True
     return read_after < heading - TOPIC_DRIFT and new >= NEW_WORDS

@@ -29,13 +29,9 @@ _OPENING = re.compile(r"(?i)^(?:and|also|plus)\s*,?\s+")
 def split_questions(text: str) -> list[str]:
     """Return the questions a message asks, in order, when it asks two or more (at most MAX_QUESTIONS),
     each asking about some word of its own; else [] (answer the message whole)."""
-    parts = [part for sentence in _SENTENCE_END.split(text.strip()) for part in _JOINER.split(sentence)]
-    questions = [_OPENING.sub("", part.strip()) for part in parts if _is_question(part)]
+    parts = [_OPENING.sub("", part.strip())
+             for sentence in _SENTENCE_END.split(text.strip()) for part in _JOINER.split(sentence)]
+    questions = [part for part in parts if part.endswith("?") or QUESTION_START.match(part)]
     if not 2 <= len(questions) <= MAX_QUESTIONS or not all(asked(q) for q in questions):
         return []
     return questions
-
-
-def _is_question(part: str) -> bool:
-    stripped = _OPENING.sub("", part.strip())
-    return stripped.endswith("?") or bool(QUESTION_START.match(stripped))
