@@ -1,19 +1,23 @@
 """A message asking two questions gets both answered, each from its own section under its heading (a link
-to it), each article cited once; one asking one question, or two that one section answers, is answered
-as before."""
+to it), each article cited once; one the articles answer only in part names the question left over and
+offers a person; one asking one question, or two that one section answers, is answered as before."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from app.chat.answer import Answer, Source, combine
+from app.admin import accounts
+from app.chat import transcripts
+from app.chat.answer import Answer, Source, combine, compose, not_found
 from app.chat.pipeline import Pipeline
+from app.db import connect
 from app.retrieval.context import Signals
 from app.retrieval.live import LiveIndex
 from app.retrieval.markdown import Block, Span
 from app.retrieval.questions import split_questions
 from tests.conftest import ROOT
+from tests.test_admin_pages import PASSWORD, Console
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -131,6 +135,52 @@ def test_parts_that_disagree_with_the_whole_message_are_not_combined():
     assert len(whole_as_part.sources) == 1  # the article cited once
     introduction = combine(parts, _said("Tracking, changing or cancelling an order"))  # sums up the sections
     assert introduction.section == "Changing an order"
+
+
+def test_a_question_no_article_answers_is_named_and_a_person_offered(pipeline):
+    """Answered whole, "do you ship to the uk and do you have a store in berlin" got the shipping section
+    and the store was never mentioned: the visitor could not tell it had been missed."""
+    answer = pipeline.answer("do you ship to the uk and do you have a store in berlin")
+    assert _headings(answer) == ["International shipping"] and "United Kingdom" in answer.text
+    assert answer.blocks[-1].spans[0].text == not_found(["do you have a store in berlin"])
+    assert "I couldn't find an answer to “do you have a store in berlin” in our help articles." in answer.text
+    assert answer.handoff_offered and not answer.asked_which  # a person offered for the question left over
+    assert (answer.article, answer.section) == ("shipping", "International shipping")
+    assert [s.title for s in answer.sources] == ["Shipping options, costs and delivery times"]
+
+
+def test_only_a_question_left_unanswered_is_named():
+    changed, unknown = _said("Changing an order", "changing"), compose([], None, 0.45)
+    asked = ("can I change my order", "do you have a store in Berlin?")
+    partial = combine([changed, unknown], changed, asked)
+    assert partial.text.endswith(not_found(["do you have a store in Berlin?"]))
+    assert "“do you have a store in Berlin”" in partial.text  # quoted without its question mark
+    assert partial.handoff_offered and partial.section == "Changing an order" and partial.confidence == 0.7
+    three = combine([changed, unknown, unknown], unknown, (*asked, "are you hiring"))
+    assert "“do you have a store in Berlin” or “are you hiring”" in three.text  # none answered whole: as asked
+    assert combine([unknown, unknown], unknown, asked) is None  # nothing answered: "I don't know", whole
+    which = Answer("That depends on which one you mean:", (Source("Orders", "kb:orders"),), 0.0, True,
+                   asked_which=True)
+    assert combine([changed, which], changed, asked) is None  # "which one?" is no question the articles miss
+    assert combine([changed, unknown], _said("Order statuses", "statuses"), asked) is None  # a misread split
+
+
+def test_an_answer_in_part_is_counted_answered_listed_as_a_gap_and_can_be_rated_down(app, client, visitor):
+    visitor.consent(transcripts=True, analytics=True)
+    body = visitor.say("do you ship to the uk and do you have a store in berlin").json
+    assert body["handoff_offered"] is True and body["asked_which"] is False and len(body["sources"]) == 1
+    assert "“do you have a store in berlin”" in body["answer"]
+    db = connect(app.config["DB_PATH"], app.extensions["db_key"])
+    outcomes = dict(db.execute("SELECT metric, count FROM analytics_daily WHERE article = ''").fetchall())
+    assert outcomes.get("answered") == 1 and "unanswered" not in outcomes  # it did answer from an article
+    gaps = transcripts.gap_questions(db, 10)  # the team sees the question the articles miss
+    assert [g.text for g in gaps] == ["do you ship to the uk and do you have a store in berlin"]
+    visitor.say("that didn't help")  # said in words: the answer in part is rated down, as its thumbs would be
+    rating = db.execute("SELECT rating FROM feedback WHERE message_id = ?", (body["message_id"],)).fetchone()
+    assert rating is not None and rating["rating"] == "down"
+    accounts.create_user(db, "rev@example.com", "reviewer", PASSWORD)
+    page = Console(app, "rev@example.com").text(f"/admin/conversations/{visitor.conversation_id}")
+    assert page.count("answered in part, offered a human") == 1  # not "unanswered", as "I don't know" is
 
 
 def test_over_the_api_both_answers_are_sent_and_stored_as_one_reply(client, visitor):

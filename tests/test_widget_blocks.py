@@ -3,7 +3,8 @@ DOM methods, and sends the conversation so far as `context` — kept in memory, 
 so a follow-up is answered in context. In real headless Chromium, against a real server on another
 origin. Screenshots: test-artifacts/widget-blocks.png (a list), widget-blocks-follow-up.png,
 widget-follow-up-topic.png (three messages on one topic, then one the articles do not answer),
-widget-two-questions.png (one message asking two questions, both answered) and
+widget-two-questions.png (one message asking two questions, both answered),
+widget-answered-in-part.png (one of two answered, the other named, a person offered) and
 widget-see-also.png (links to sections that came close)."""
 from __future__ import annotations
 
@@ -122,6 +123,26 @@ def test_two_questions_in_one_message_get_both_answers(browser, page_url):
                                                           "when-you-get-your-money-back"]
     assert both.locator(".sources a").count() == 1
     shot(page, "widget-two-questions")
+    context.close()
+
+
+def test_a_question_left_unanswered_is_named_and_the_answer_stays_the_topic(browser, page_url):
+    """One question of two answered: its answer under its heading, the other quoted with the person
+    button; the next message is still sent with the answer's section, so "how long does that take?" is
+    about shipping abroad."""
+    context = browser.new_context(viewport={"width": 360, "height": 900})
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r))
+    open_chat(page, page_url)
+    part = say(page, "do you ship to the uk and do you have a store in berlin", 1)
+    assert part.locator("p > a > strong").all_inner_texts() == ["International shipping"]
+    assert "couldn't find an answer to “do you have a store in berlin”" in part.inner_text(), part.inner_text()
+    assert part.get_by_role("button", name="Talk to a human").count() == 1
+    shot(page, "widget-answered-in-part")
+    took = say(page, "how long does that take?", 2)
+    assert "6–12 business days" in took.inner_text(), took.inner_text()
+    assert message_bodies(requests)[1]["context"]["article"].endswith("#international-shipping")
     context.close()
 
 

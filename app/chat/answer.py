@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from app.retrieval.markdown import Block, Span, parse, pieces, plain, relevant_part
 from app.retrieval.search import Hit, Passage
 
-DONT_KNOW = ("I'm sorry, I couldn't find an answer to that in our help articles. "
-             "Would you like me to connect you with someone from our support team?")
+OFFER_PERSON = "Would you like me to connect you with someone from our support team?"
+DONT_KNOW = f"I'm sorry, I couldn't find an answer to that in our help articles. {OFFER_PERSON}"
 ANSWER_CHARS = 700  # default for QUIETDESK_ANSWER_CHARS
 WHICH_ONE = "That depends on which one you mean:"
 WHICH_ONE_MORE = "That depends on which one you mean, for example:"
@@ -105,23 +105,29 @@ def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: i
                   blocks)
 
 
-def combine(answers: list[Answer], whole: Answer) -> Answer | None:
-    """One reply to a message that asked several questions (`questions.split_questions`): each answered
-    one under its section's heading, in the order asked, the heading a link to that section; each article
-    cited once. None unless two or more different sections answer (each above the threshold: `compose`),
-    and the message read whole (`whole`) was answered from one of them, or from none, or from an
-    article's introduction, which sums up its sections ("what day am i on on vacation and how much do i
-    got left" is one question about days off, which its two halves misread); then the message is answered
-    whole. The reply is said to answer from (`article`, `section`) the section the whole message was, and
-    to be as sure as the whole message was, when that section is among them (the reading of all its
-    words: "What can I pay with? Does cash work?" asks about cash); else from the first, as sure as the
-    least sure of them."""
+def combine(answers: list[Answer], whole: Answer, questions: tuple[str, ...] = ()) -> Answer | None:
+    """One reply to a message that asked several questions (`questions.split_questions`, each answered in
+    `answers`): each answered one under its section's heading, in the order asked, the heading a link to
+    that section; each article cited once; then each question no article answers, quoted, and the offer
+    of a person ("I couldn't find an answer to “do you have a store in Berlin” in our help articles…").
+
+    None — the message is answered whole — unless two or more different sections answer (each above the
+    threshold: `compose`), or one does and another question gets "I don't know"; and unless the message
+    read whole (`whole`) was answered from one of those sections, or from none, or from an article's
+    introduction, which sums up its sections ("what day am i on on vacation and how much do i got left"
+    is one question about days off, which its two halves misread). The reply is said to answer from
+    (`article`, `section`) the section the whole message was, and to be as sure as the whole message was,
+    when that section is among them (the reading of all its words: "What can I pay with? Does cash work?"
+    asks about cash); else from the first, as sure as the least sure of them. With a question left
+    unanswered it offers a person (`handoff_offered`): the visitor's question is a gap in the articles."""
     answered: list[Answer] = []
     for answer in answers:
         if answer.sources and not answer.handoff_offered and \
                 all((answer.article, answer.section) != (other.article, other.section) for other in answered):
             answered.append(answer)
-    if len(answered) < 2:
+    missed = [question for question, answer in zip(questions, answers)
+              if answer.handoff_offered and not answer.asked_which]
+    if not answered or len(answered) + bool(missed) < 2:
         return None
     said = (whole.article, whole.section)
     main = next((answer for answer in answered if (answer.article, answer.section) == said), None)
@@ -129,12 +135,20 @@ def combine(answers: list[Answer], whole: Answer) -> Answer | None:
     if main is None and not whole.handoff_offered and not introduction:
         return None  # read whole, it is one section's question that its parts misread
     blocks = tuple(block for answer in answered for block in (_heading(answer), *answer.blocks))
+    if missed:
+        blocks += (Block("paragraph", spans=(Span(not_found(missed)),)),)
     cited: dict[str, Source] = {}  # an article once, at the first section answered from it
     for source in (source for answer in answered for source in answer.sources):
         cited.setdefault(source.title, source)
     sure = whole.confidence if main else min(answer.confidence for answer in answered)
     main = main or answered[0]
-    return Answer(plain(blocks), tuple(cited.values()), sure, False, main.article, main.section, blocks)
+    return Answer(plain(blocks), tuple(cited.values()), sure, bool(missed), main.article, main.section, blocks)
+
+
+def not_found(questions: list[str]) -> str:
+    """What a reply says of the questions no article answers, quoted as asked, and the offer of a person."""
+    quoted = " or ".join(f"“{question.strip().rstrip('?.!,; ')}”" for question in questions)
+    return f"I couldn't find an answer to {quoted} in our help articles. {OFFER_PERSON}"
 
 
 def _heading(answer: Answer) -> Block:

@@ -26,14 +26,15 @@ def rate(db: sqlcipher3.Connection, message_id: str, visitor_id: int, rating: st
 
 
 def rate_last_answer_down(db: sqlcipher3.Connection, conversation_id: str) -> bool:
-    """Rate the conversation's last bot reply down when it answered from an article and holds no rating
-    yet — the visitor said it missed ("that didn't help") — and say whether it was (call inside the
-    caller's transaction, before the new turn is stored)."""
-    last = db.execute("SELECT m.id, m.sources, m.handoff_offered, f.rating FROM messages m "
+    """Rate the conversation's last bot reply down when it answered from an article (also in part, one
+    question of two) and holds no rating yet — the visitor said it missed ("that didn't help") — and say
+    whether it was (call inside the caller's transaction, before the new turn is stored). A reply asking
+    which of several articles was meant cites them but answered from none."""
+    last = db.execute("SELECT m.id, m.sources, m.asked_which, f.rating FROM messages m "
                       "LEFT JOIN feedback f ON f.message_id = m.id "
                       "WHERE m.conversation_id = ? AND m.role = 'bot' ORDER BY m.rowid DESC LIMIT 1",
                       (conversation_id,)).fetchone()
-    if last is None or last["rating"] or last["handoff_offered"] or not json.loads(last["sources"] or "[]"):
+    if last is None or last["rating"] or last["asked_which"] or not json.loads(last["sources"] or "[]"):
         return False
     db.execute("INSERT INTO feedback (message_id, rating) VALUES (?, 'down')", (last["id"],))
     return True

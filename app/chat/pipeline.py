@@ -45,6 +45,7 @@ class Reply:
     stored: bool
     blocks: tuple = ()  # the answer structured for the widget (app.retrieval.markdown.Block)
     human_requested: bool = False  # the visitor asked for a person: the widget starts the handoff
+    asked_which: bool = False  # it asked which of several look-alikes was meant: its sources answered nothing
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ class Pipeline:
     def _search(self, index, text: str, context: TurnContext, limit: int) -> tuple[Answer, np.ndarray]:
         """Answer the message; one asking two or three questions that different sections answer gets
         each of them (`split_questions`), the later ones read after the earlier as the widget would send
-        them ("do you ship to Canada and how much does it cost?")."""
+        them ("do you ship to Canada and how much does it cost?"), and those no article answers are named
+        (`combine`)."""
         answer, vector = self._search_one(index, text, context, limit)
         parts = self._questions(text)
         answers: list[Answer] = []
@@ -90,7 +92,7 @@ class Pipeline:
             article = context.article if not answers else \
                 "" if answers[-1].handoff_offered else answers[-1].sources[0].url  # none after "I don't know"
             answers.append(self._search_one(index, part, TurnContext(previous, article), limit, False)[0])
-        return combine(answers, answer) or answer, vector
+        return combine(answers, answer, tuple(parts)) or answer, vector
 
     def _questions(self, text: str) -> list[str]:
         """The questions a message asks, when two or more of them ask the articles something
@@ -153,7 +155,8 @@ class Pipeline:
             if count and not chat:  # small talk is no turn the bot could answer or fail to
                 _count_turn(db, conversation.id, answer)
         return Reply(answer.text, answer.sources, answer.confidence, answer.handoff_offered, message_id, keep,
-                     blocks=answer.blocks, human_requested=answer.text is HUMAN_REQUESTED)
+                     blocks=answer.blocks, human_requested=answer.text is HUMAN_REQUESTED,
+                     asked_which=answer.asked_which)
 
     def _scrubbed(self, context: TurnContext | None) -> TurnContext:
         """Scrub the earlier messages like the message itself: each one this worker scrubbed when it was
@@ -184,8 +187,8 @@ def _count_turn(db: sqlcipher3.Connection, conversation_id: str, answer: Answer)
     """
     if answer.text is HUMAN_REQUESTED:
         outcome = "person"
-    else:
-        outcome = "unanswered" if answer.handoff_offered else "answered"
+    else:  # answered from an article, also in part (one of two questions: its gap is on the gaps page)
+        outcome = "answered" if answer.article else "unanswered"
     articles = list(dict.fromkeys(s.title for s in answer.sources)) if outcome == "answered" else []
     first = transcripts.mark_counted(db, conversation_id)
     analytics.add(db, [outcome, "conversation"] if first else [outcome], articles)

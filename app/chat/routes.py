@@ -75,7 +75,7 @@ def post_message(conversation_id: str):
     conversation = owned_conversation(conversation_id, visitor)
     if live_handoff.agent_is_answering(conversation):  # a person answers: the bot stays silent
         return jsonify(answer=None, confidence=None, sources=[], blocks=[], handoff_offered=False,
-                       human_requested=False,
+                       human_requested=False, asked_which=False,
                        message_id=live_handoff.relay(conversation, text),
                        handoff=asdict(live_handoff.state(conversation)))
     reply = current_app.extensions["pipeline"].turn(conversation, text, context)
@@ -83,7 +83,7 @@ def post_message(conversation_id: str):
                    sources=[{"title": s.title, "url": s.url} for s in reply.sources],
                    blocks=[asdict(b) for b in reply.blocks],
                    handoff_offered=reply.handoff_offered, human_requested=reply.human_requested,
-                   message_id=reply.message_id)
+                   asked_which=reply.asked_which, message_id=reply.message_id)
 
 
 @bp.get("/conversations/<conversation_id>/messages")

@@ -185,7 +185,7 @@ def run_queries(index: index_store.Index, vectors: np.ndarray, queries: list[Que
         if answer is not None and confidence == "score":  # the chat pipeline itself decides
             reply = answer(query.text)
             sure = reply.confidence
-            answered = None if reply.handoff_offered else url_of[reply.article]
+            answered = url_of[reply.article] if reply.article else None  # also one answered in part
         elif not hits:
             sure, answered = 0.0, None
         elif confidence == "score":  # the chat pipeline's decision, taken from its parts
