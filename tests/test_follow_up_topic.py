@@ -30,11 +30,12 @@ def without_topic(pipeline):
 
 def chat(pipeline, *messages: str):
     """Answer each message as the widget sends it: with up to five earlier messages and the address of
-    the section the last answer quoted (none after an "I don't know"). Returns the last answer."""
+    the section the last answer quoted (none after a reply that answered nothing: "I don't know", "which
+    one do you mean?"). Returns the last answer."""
     article = ""
     for number, text in enumerate(messages):
         answer = pipeline.answer(text, TurnContext(messages[max(0, number - 5):number], article))
-        article = "" if answer.handoff_offered else answer.sources[0].url
+        article = "" if answer.asked_which or not answer.sources else answer.sources[0].url
     return answer
 
 
@@ -94,6 +95,13 @@ def test_a_fragment_after_an_answer_asks_about_its_topic(pipeline, previous, fra
     the leaving rule read them alone and said "I don't know")."""
     answer = chat(pipeline, previous, fragment)
     assert not answer.handoff_offered and answer.section == section
+
+
+def test_a_number_glued_to_its_unit_is_read_as_the_articles_write_it(pipeline):
+    """The articles say "5 GHz". Glued, "is 5ghz ok?" shared no word with the article just quoted, was
+    taken for a new topic and read alone: "I don't know" (0.41)."""
+    answer = chat(pipeline, "my lamp keeps disconnecting from wifi", "is 5ghz ok?")
+    assert answer.section == "Wi-Fi requirements" and not answer.handoff_offered
 
 
 def test_a_new_topic_after_a_few_turns_on_another_wins(pipeline):

@@ -10,6 +10,7 @@ from app.retrieval import index as index_store
 from app.retrieval.articles import ArticleError, chunk_article, load_articles, parse_article, split_sentences
 from app.retrieval.live import LiveIndex
 from app.retrieval.onnx_encoder import like_lengths
+from app.retrieval.words import unglued
 from tests.conftest import KNOWLEDGE
 
 # One question per sample article, worded unlike its listed questions.
@@ -200,3 +201,12 @@ def test_question_words_leave_out_chat_filler_and_meet_their_stems():
     from app.retrieval.words import asked, stems
     assert asked("Hi! Could you tell me if they have parking, please?") == {"park"}
     assert asked("Are the rooms cleaned daily?") <= stems("Housekeeping cleans every room daily.")
+
+
+@pytest.mark.parametrize("text, read", [
+    ("is 5ghz ok?", "is 5 ghz ok?"), ("my router is 2.4GHz", "my router is 2.4 GHz"),
+    ("30days return", "30 days return"), ("open till 6pm", "open till 6 pm"),
+    ("my 2nd lamp", "my 2nd lamp"), ("an E27 bulb", "an E27 bulb"), ("order 12345", "order 12345"),
+])
+def test_a_number_glued_to_its_unit_is_searched_as_two_words(text, read):
+    assert unglued(text) == read  # ordinals, codes that start with a letter and bare numbers stay
