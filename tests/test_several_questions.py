@@ -147,6 +147,8 @@ def test_a_question_no_article_answers_is_named_and_a_person_offered(pipeline):
     assert answer.handoff_offered and not answer.asked_which  # a person offered for the question left over
     assert (answer.article, answer.section) == ("shipping", "International shipping")
     assert [s.title for s in answer.sources] == ["Shipping options, costs and delivery times"]
+    masked = pipeline.answer("do you ship to the uk and do you have a store in <LOCATION_1>")
+    assert "one of your questions" in masked.text and "something" not in masked.text  # searched so, not said
 
 
 def test_only_a_question_left_unanswered_is_named():
@@ -159,6 +161,8 @@ def test_only_a_question_left_unanswered_is_named():
     three = combine([changed, unknown, unknown], unknown, (*asked, "are you hiring"))
     assert "“do you have a store in Berlin” or “are you hiring”" in three.text  # none answered whole: as asked
     assert combine([unknown, unknown], unknown, asked) is None  # nothing answered: "I don't know", whole
+    unquoted = combine([changed, unknown], changed, asked, quote=False)  # the message held a masked value
+    assert "I couldn't find an answer to one of your questions in our help articles." in unquoted.text
     which = Answer("That depends on which one you mean:", (Source("Orders", "kb:orders"),), 0.0, True,
                    asked_which=True)
     assert combine([changed, which], changed, asked) is None  # "which one?" is no question the articles miss

@@ -105,11 +105,13 @@ def compose(hits: list[Hit], passage: Passage | None, threshold: float, limit: i
                   blocks)
 
 
-def combine(answers: list[Answer], whole: Answer, questions: tuple[str, ...] = ()) -> Answer | None:
+def combine(answers: list[Answer], whole: Answer, questions: tuple[str, ...] = (),
+            quote: bool = True) -> Answer | None:
     """One reply to a message that asked several questions (`questions.split_questions`, each answered in
     `answers`): each answered one under its section's heading, in the order asked, the heading a link to
     that section; each article cited once; then each question no article answers, quoted, and the offer
-    of a person ("I couldn't find an answer to “do you have a store in Berlin” in our help articles…").
+    of a person ("I couldn't find an answer to “do you have a store in Berlin” in our help articles…"; with
+    `quote` false, "…to one of your questions…").
 
     None — the message is answered whole — unless two or more different sections answer (each above the
     threshold: `compose`), or one does and another question gets "I don't know"; and unless the message
@@ -136,7 +138,7 @@ def combine(answers: list[Answer], whole: Answer, questions: tuple[str, ...] = (
         return None  # read whole, it is one section's question that its parts misread
     blocks = tuple(block for answer in answered for block in (_heading(answer), *answer.blocks))
     if missed:
-        blocks += (Block("paragraph", spans=(Span(not_found(missed)),)),)
+        blocks += (Block("paragraph", spans=(Span(not_found(missed, quote)),)),)
     cited: dict[str, Source] = {}  # an article once, at the first section answered from it
     for source in (source for answer in answered for source in answer.sources):
         cited.setdefault(source.title, source)
@@ -145,10 +147,14 @@ def combine(answers: list[Answer], whole: Answer, questions: tuple[str, ...] = (
     return Answer(plain(blocks), tuple(cited.values()), sure, bool(missed), main.article, main.section, blocks)
 
 
-def not_found(questions: list[str]) -> str:
-    """What a reply says of the questions no article answers, quoted as asked, and the offer of a person."""
-    quoted = " or ".join(f"“{question.strip().rstrip('?.!,; ')}”" for question in questions)
-    return f"I couldn't find an answer to {quoted} in our help articles. {OFFER_PERSON}"
+def not_found(questions: list[str], quote: bool = True) -> str:
+    """What a reply says of the questions no article answers, quoted as asked (else counted), and the offer
+    of a person."""
+    if quote:
+        said = " or ".join(f"“{question.strip().rstrip('?.!,; ')}”" for question in questions)
+    else:
+        said = f"{'one' if len(questions) == 1 else 'two'} of your questions"
+    return f"I couldn't find an answer to {said} in our help articles. {OFFER_PERSON}"
 
 
 def _heading(answer: Answer) -> Block:

@@ -19,7 +19,7 @@ from app.chat.intents import declines, small_talk, wants_human
 from app.chat.scrubbed_memo import ScrubbedMemo
 from app.db import get_db, transaction
 from app.privacy import consent, subjects
-from app.privacy.placeholders import Placeholders, for_search, question_to_search
+from app.privacy.placeholders import PLACEHOLDER, Placeholders, for_search, question_to_search
 from app.privacy.scrubber import Scrubber
 from app.retrieval.context import (Signals, TurnContext, prior_section, question_reading, read_turn,
                                    texts_to_encode)
@@ -70,20 +70,23 @@ class Pipeline:
     def _answer(self, index, text: str, context: TurnContext, limit: int) -> tuple[Answer, np.ndarray | None]:
         """Search with each placeholder read as "something" (app.privacy.placeholders.for_search); a
         message that was nothing but masked values (a name, an email) asks nothing and abstains."""
+        quotable = not PLACEHOLDER.search(text)  # a question it cannot answer is quoted back as asked
         text = question_to_search(text)
         if not text:
             return compose([], None, self.threshold, limit), None
         context = TurnContext(tuple(for_search(t) for t in context.previous), context.article)
         if self.cache is None:
-            return self._search(index, text, context, limit)
-        key = (text, context.previous, context.article, limit)
-        return self.cache.get(index.digest, key, lambda: self._search(index, text, context, limit))
+            return self._search(index, text, context, limit, quotable)
+        key = (text, context.previous, context.article, limit, quotable)
+        return self.cache.get(index.digest, key, lambda: self._search(index, text, context, limit, quotable))
 
-    def _search(self, index, text: str, context: TurnContext, limit: int) -> tuple[Answer, np.ndarray]:
+    def _search(self, index, text: str, context: TurnContext, limit: int,
+                quotable: bool = True) -> tuple[Answer, np.ndarray]:
         """Answer the message; one asking two or three questions that different sections answer gets
         each of them (`split_questions`), the later ones read after the earlier as the widget would send
         them ("do you ship to Canada and how much does it cost?"), and those no article answers are named
-        (`combine`)."""
+        (`combine`): quoted, unless the message held a masked value (searched as "something", it would
+        read so in the quote)."""
         answer, vector = self._search_one(index, text, context, limit)
         parts = self._questions(text)
         answers: list[Answer] = []
@@ -92,7 +95,7 @@ class Pipeline:
             article = context.article if not answers else \
                 "" if answers[-1].handoff_offered else answers[-1].sources[0].url  # none after "I don't know"
             answers.append(self._search_one(index, part, TurnContext(previous, article), limit, False)[0])
-        return combine(answers, answer, tuple(parts)) or answer, vector
+        return combine(answers, answer, tuple(parts), quotable) or answer, vector
 
     def _questions(self, text: str) -> list[str]:
         """The questions a message asks, when two or more of them ask the articles something
