@@ -161,6 +161,9 @@ def test_only_a_question_left_unanswered_is_named():
     three = combine([changed, unknown, unknown], unknown, (*asked, "are you hiring"))
     assert "“do you have a store in Berlin” or “are you hiring”" in three.text  # none answered whole: as asked
     assert combine([unknown, unknown], unknown, asked) is None  # nothing answered: "I don't know", whole
+    long = "can I have it delivered " + "on a weekday afternoon between two and four o'clock " * 3 + "please?"
+    assert not_found([long]).startswith("I couldn't find an answer to “can I have it delivered on a weekday ")
+    assert "four o'clock on a weekday afternoon…” in our help" in not_found([long])  # cut at a word, ≤ 100
     unquoted = combine([changed, unknown], changed, asked, quote=False)  # the message held a masked value
     assert "I couldn't find an answer to one of your questions in our help articles." in unquoted.text
     which = Answer("That depends on which one you mean:", (Source("Orders", "kb:orders"),), 0.0, True,

@@ -21,6 +21,7 @@ WHICH_ONE_MORE = "That depends on which one you mean, for example:"
 SEE_ALSO = "See also: "
 TELL_ME = "Tell me which one, or I can connect you with someone from our support team."
 NAMED = 5  # look-alikes a "which one?" reply names
+QUOTE_CHARS = 100  # a question no article answers is quoted back up to this long
 ASK_FOR_QUESTION = "Of course! What would you like to know?"
 SMALL_TALK = {  # app.chat.intents.small_talk's kinds: nothing about the product, so nothing to cite
     "greeting": "Hello! What can I help you with?",
@@ -151,10 +152,15 @@ def not_found(questions: list[str], quote: bool = True) -> str:
     """What a reply says of the questions no article answers, quoted as asked (else counted), and the offer
     of a person."""
     if quote:
-        said = " or ".join(f"“{question.strip().rstrip('?.!,; ')}”" for question in questions)
+        said = " or ".join(f"“{_shortened(question.strip().rstrip('?.!,; '))}”" for question in questions)
     else:
         said = f"{'one' if len(questions) == 1 else 'two'} of your questions"
     return f"I couldn't find an answer to {said} in our help articles. {OFFER_PERSON}"
+
+
+def _shortened(text: str, limit: int = QUOTE_CHARS) -> str:
+    """The text, or its first words up to `limit` characters and "…" (a question quoted back)."""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _heading(answer: Answer) -> Block:
