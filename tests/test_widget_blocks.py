@@ -137,7 +137,8 @@ def test_a_question_left_unanswered_is_named_and_the_answer_stays_the_topic(brow
     open_chat(page, page_url)
     part = say(page, "do you ship to the uk and do you have a store in berlin", 1)
     assert part.locator("p > a > strong").all_inner_texts() == ["International shipping"]
-    assert "couldn't find an answer to “do you have a store in berlin”" in part.inner_text(), part.inner_text()
+    said = part.inner_text()
+    assert "couldn't find an answer to “do you have a store in berlin”" in said, said
     assert part.get_by_role("button", name="Talk to a human").count() == 1
     shot(page, "widget-answered-in-part")
     took = say(page, "how long does that take?", 2)

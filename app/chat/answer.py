@@ -145,7 +145,8 @@ def combine(answers: list[Answer], whole: Answer, questions: tuple[str, ...] = (
         cited.setdefault(source.title, source)
     sure = whole.confidence if main else min(answer.confidence for answer in answered)
     main = main or answered[0]
-    return Answer(plain(blocks), tuple(cited.values()), sure, bool(missed), main.article, main.section, blocks)
+    return Answer(plain(blocks), tuple(cited.values()), sure, bool(missed), main.article, main.section,
+                  blocks)
 
 
 def not_found(questions: list[str], quote: bool = True) -> str:

@@ -50,5 +50,5 @@ def unglued(text: str) -> str:
     """The text with a number glued to its unit as two words: "is 5ghz ok?" -> "is 5 ghz ok?". The articles
     write "5 GHz": glued, "5ghz" was a word the article never uses, and "is 5ghz ok?" after the error codes
     was taken for a new topic ("I don't know", 0.41). Only the word checks read it so; the embedding model
-    gets the text as typed (splitting it there too answered "1kg" on HINT3 Curekart, labelled out of scope)."""
+    gets the text as typed (split there too, HINT3 Curekart's "1kg", labelled out of scope, was answered)."""
     return _GLUED.sub(r"\1 \2", text)
