@@ -147,6 +147,23 @@ def test_a_question_left_unanswered_is_named_and_the_answer_stays_the_topic(brow
     context.close()
 
 
+def test_no_to_the_person_offered_after_an_answer_in_part_turns_it_down(browser, page_url):
+    """The reply answered one question and offered a person for the other: a bare "no" goes without the
+    answer's article, as after "I don't know", so it is the offer turned down and not searched (which got
+    "I couldn't find an answer…" again)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r))
+    open_chat(page, page_url)
+    say(page, "do you ship to the uk and do you have a store in berlin", 1)
+    declined = say(page, "no", 2)
+    assert declined.inner_text().endswith("Is there anything else I can help you with?"), declined.inner_text()
+    assert message_bodies(requests)[1]["context"] == {"previous": [
+        "do you ship to the uk and do you have a store in berlin"]}
+    context.close()
+
+
 def test_a_section_close_behind_the_answer_is_a_see_also_link(browser, page_url):
     """The reset steps are a click away whichever of the two close sections the answer quotes."""
     context = browser.new_context(viewport={"width": 360, "height": 740})

@@ -82,6 +82,8 @@
     "i would(?: like that)?", "that would be great", "thanks", "thank you", "ja", "jawohl", "gerne", "bitte",
     "klar", "mach das", "oui", "d'accord"].join("|") + ")\\b)+\\W*$", "i");
 
+  var NO = /^\W*(?:no|nope|nah|not\s+now|no\s+no|nein|non)\W*$/i; // app/chat/intents.py's _NO
+
   var CSS = ":host{all:initial!important}*{box-sizing:border-box;letter-spacing:normal;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}[hidden]{display:none!important}" +
     "svg{width:22px;height:22px;fill:currentColor;vertical-align:middle}.rate svg{width:16px;height:16px}" +
     ".launcher{position:fixed;bottom:20px;" + (left ? "left" : "right") + ":20px;z-index:2147483646;width:56px;height:56px;border-radius:50%;border:0;background:ACC;color:#fff;font-size:26px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.3)}" +
@@ -448,13 +450,13 @@
     }
   }
 
-  function ask(text) {
+  function ask(text, declined) {
     var person = state.handoff && state.handoff.status === "claimed";
     var indicator = person ? null : typing();
     var body = { text: text }, context = {};
     if (recent.length) context.previous = recent.slice(-5);
-    if (article) context.article = article;
-    if (recent.length || article) body.context = context;
+    if (article && !declined) context.article = article;
+    if (context.previous || context.article) body.context = context;
     sending++; sent++;
     call("POST", conv("/messages"), body).then(function (reply) {
       sending--;
@@ -472,7 +474,7 @@
       sending--;
       if (indicator) indicator.remove();
       if (e.status === 401) return reset();
-      failure(e, function () { ask(text); });
+      failure(e, function () { ask(text, declined); });
     });
   }
 
@@ -483,8 +485,11 @@
     input.value = "";
     showVisitor(text);
     if (offerPending && YES.test(text)) return askHuman();
+    // "no" to it goes without the last article, which the server reads as the offer turned down (after an
+    // answer, "no" may say it missed); a reply that answered one question of two offers a person and cites one
+    var declined = offerPending && NO.test(text);
     offerPending = false;
-    ask(text);
+    ask(text, declined);
   });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
