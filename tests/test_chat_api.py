@@ -33,7 +33,8 @@ def test_message_gets_an_answer_with_sources(visitor):
     assert response.status_code == 200
     body = response.json
     assert set(body) == {"answer", "sources", "blocks", "confidence", "handoff_offered", "human_requested",
-                         "message_id"}
+                         "asked_which", "message_id"}
+    assert body["asked_which"] is False
     assert body["sources"][0]["url"] == ("https://help.lumenlamps.example/articles/reset-password"
                                          "#requesting-a-reset-link")  # the section that has the steps
     assert body["sources"][0]["title"] == "Resetting your password"
