@@ -25,6 +25,16 @@ def open_chat(page, page_url):
     page.get_by_role("button", name="Start chatting").click()  # no transcripts consent: context still works
 
 
+def recorded_chat(browser, page_url, width: int, height: int):
+    """A chat opened in a fresh browser context whose requests are recorded: (context, page, requests)."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r))
+    open_chat(page, page_url)
+    return context, page, requests
+
+
 def say(page, text, count):
     page.get_by_role("textbox", name="Your message").fill(text)
     page.get_by_role("button", name="Send").click()
@@ -38,11 +48,7 @@ def message_bodies(requests):
 
 
 def test_steps_render_as_a_list_and_follow_ups_carry_context(browser, page_url):
-    context = browser.new_context(viewport={"width": 420, "height": 900})
-    page = context.new_page()
-    requests = []
-    page.on("request", lambda r: requests.append(r))
-    open_chat(page, page_url)
+    context, page, requests = recorded_chat(browser, page_url, 420, 900)
 
     # The sample article's "Pairing a new lamp" section: its five numbered steps, the button in bold.
     pairing = say(page, "how do I pair the lamp with the app", 1)
@@ -87,11 +93,7 @@ def test_a_follow_up_two_messages_from_its_topic_is_answered_in_it(browser, page
     """"how long does that take?" after "and to Germany?": the widget sends the address of the section the
     last answer quoted, whose heading reads the message (the message before names no topic); "are you
     hiring?" then leaves the topic and gets an honest "I don't know" with the person button."""
-    context = browser.new_context(viewport={"width": 360, "height": 740})
-    page = context.new_page()
-    requests = []
-    page.on("request", lambda r: requests.append(r))
-    open_chat(page, page_url)
+    context, page, requests = recorded_chat(browser, page_url, 360, 740)
     say(page, "how much does shipping cost", 1)
     say(page, "and to Germany?", 2)
     took = say(page, "how long does that take?", 3)
@@ -130,11 +132,7 @@ def test_a_question_left_unanswered_is_named_and_the_answer_stays_the_topic(brow
     """One question of two answered: its answer under its heading, the other quoted with the person
     button; the next message is still sent with the answer's section, so "how long does that take?" is
     about shipping abroad."""
-    context = browser.new_context(viewport={"width": 360, "height": 900})
-    page = context.new_page()
-    requests = []
-    page.on("request", lambda r: requests.append(r))
-    open_chat(page, page_url)
+    context, page, requests = recorded_chat(browser, page_url, 360, 900)
     part = say(page, "do you ship to the uk and do you have a store in berlin", 1)
     assert part.locator("p > a > strong").all_inner_texts() == ["International shipping"]
     said = part.inner_text()
@@ -151,11 +149,7 @@ def test_no_to_the_person_offered_after_an_answer_in_part_turns_it_down(browser,
     """The reply answered one question and offered a person for the other: a bare "no" goes without the
     answer's article, as after "I don't know", so it is the offer turned down and not searched (which got
     "I couldn't find an answer…" again)."""
-    context = browser.new_context(viewport={"width": 360, "height": 740})
-    page = context.new_page()
-    requests = []
-    page.on("request", lambda r: requests.append(r))
-    open_chat(page, page_url)
+    context, page, requests = recorded_chat(browser, page_url, 360, 740)
     say(page, "do you ship to the uk and do you have a store in berlin", 1)
     declined = say(page, "no", 2)
     assert declined.inner_text().endswith("Is there anything else I can help you with?"), declined.inner_text()
