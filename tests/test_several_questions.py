@@ -149,6 +149,9 @@ def test_a_question_no_article_answers_is_named_and_a_person_offered(pipeline):
     assert [s.title for s in answer.sources] == ["Shipping options, costs and delivery times"]
     masked = pipeline.answer("do you ship to the uk and do you have a store in <LOCATION_1>")
     assert "one of your questions" in masked.text and "something" not in masked.text  # searched so, not said
+    introduced = pipeline.answer("Hi, I'm <PERSON_1>. do you ship to the uk and do you have a store in "
+                                 "berlin?")
+    assert "“do you have a store in berlin”" in introduced.text  # the name is not in what it asks
 
 
 def test_only_a_question_left_unanswered_is_named():

@@ -19,7 +19,7 @@ from app.chat.intents import declines, small_talk, wants_human
 from app.chat.scrubbed_memo import ScrubbedMemo
 from app.db import get_db, transaction
 from app.privacy import consent, subjects
-from app.privacy.placeholders import PLACEHOLDER, Placeholders, for_search, question_to_search
+from app.privacy.placeholders import Placeholders, asks_with_masked_values, for_search, question_to_search
 from app.privacy.scrubber import Scrubber
 from app.retrieval.context import (Signals, TurnContext, prior_section, question_reading, read_turn,
                                    texts_to_encode)
@@ -70,7 +70,7 @@ class Pipeline:
     def _answer(self, index, text: str, context: TurnContext, limit: int) -> tuple[Answer, np.ndarray | None]:
         """Search with each placeholder read as "something" (app.privacy.placeholders.for_search); a
         message that was nothing but masked values (a name, an email) asks nothing and abstains."""
-        quotable = not PLACEHOLDER.search(text)  # a question it cannot answer is quoted back as asked
+        quotable = not asks_with_masked_values(text)  # a question it cannot answer is quoted back as asked
         text = question_to_search(text)
         if not text:
             return compose([], None, self.threshold, limit), None
@@ -85,8 +85,8 @@ class Pipeline:
         """Answer the message; one asking two or three questions that different sections answer gets
         each of them (`split_questions`), the later ones read after the earlier as the widget would send
         them ("do you ship to Canada and how much does it cost?"), and those no article answers are named
-        (`combine`): quoted, unless the message held a masked value (searched as "something", it would
-        read so in the quote)."""
+        (`combine`): quoted, unless a masked value stays in what the message asks (searched as "something",
+        it would read so in the quote)."""
         answer, vector = self._search_one(index, text, context, limit)
         parts = self._questions(text)
         answers: list[Answer] = []

@@ -114,6 +114,12 @@ def for_search(text: str) -> str:
     return PLACEHOLDER.sub(NEUTRAL, kept)
 
 
+def asks_with_masked_values(text: str) -> bool:
+    """Say whether a masked value stays in what a scrubbed message asks — searched as "something" — and not
+    only in a clause that says who the visitor is or how to reach them ("this is <PERSON_1>", left out)."""
+    return bool(PLACEHOLDER.search(_HANDED_OVER.sub(" ", text)))
+
+
 def only_placeholders(text: str) -> bool:
     """Say whether nothing but placeholders, spaces and punctuation is left of a scrubbed text."""
     return bool(PLACEHOLDER.search(text)) and not any(c.isalnum() for c in PLACEHOLDER.sub("", text))
