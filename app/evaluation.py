@@ -241,8 +241,8 @@ def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0, answered
         def answer(text, context):
             said = tuple(scrubbed(c) for c in context)
             reply = pipeline.answer(scrubbed(text), TurnContext(said, addresses.get(said[:-1], "")))
-            if reply.sources and reply.confidence >= answered_at:
-                addresses[(*said, scrubbed(text))] = reply.sources[0].url
+            if reply.address and reply.confidence >= answered_at:
+                addresses[(*said, scrubbed(text))] = reply.address
             return reply
         return answer
 

@@ -35,7 +35,7 @@ def chat(pipeline, *messages: str):
     article = ""
     for number, text in enumerate(messages):
         answer = pipeline.answer(text, TurnContext(messages[max(0, number - 5):number], article))
-        article = "" if answer.asked_which or not answer.sources else answer.sources[0].url
+        article = answer.address
     return answer
 
 

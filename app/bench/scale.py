@@ -74,8 +74,7 @@ def _measure(root: str, model_exports: str, precision: str, queries: list[str], 
         pipeline.answer(text)
     alone = _latencies(pipeline, [(text, None) for text in queries])
     # As the widget sends it: the visitor's two messages before, and the address of the answer to the last.
-    addresses = [answer.sources[0].url if answer.sources and not answer.asked_which else ""
-                 for answer in alone[2]]
+    addresses = [answer.address for answer in alone[2]]
     in_context = _latencies(pipeline, [(text, TurnContext((queries[n - 2], queries[n - 1]), addresses[n - 1]))
                                        for n, text in enumerate(queries)])
     recall = None

@@ -55,6 +55,13 @@ class Answer:
     blocks: tuple[Block, ...] = ()  # the same answer, structured (paragraphs, lists, emphasis, links)
     asked_which: bool = False  # it asked which of several look-alikes was meant (`which_one`): no gap
 
+    @property
+    def address(self) -> str:
+        """What a client sends as `context.article` with the next message, as the widget does: the first
+        source's address; none after a reply that answered nothing ("I don't know" cites nothing, "which
+        one do you mean?" cites articles it answered nothing from). An answer in part has one."""
+        return "" if self.asked_which or not self.sources else self.sources[0].url
+
 
 def _weights(blocks: tuple[Block, ...], passage: Passage) -> dict:
     """Score each paragraph or list item by its best sentence's similarity to the question."""

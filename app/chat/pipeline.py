@@ -92,8 +92,7 @@ class Pipeline:
         answers: list[Answer] = []
         for part in parts:
             previous = (*context.previous, *parts[:len(answers)])
-            article = context.article if not answers else \
-                "" if answers[-1].handoff_offered else answers[-1].sources[0].url  # none after "I don't know"
+            article = answers[-1].address if answers else context.article
             answers.append(self._search_one(index, part, TurnContext(previous, article), limit, False)[0])
         return combine(answers, answer, tuple(parts), quotable) or answer, vector
 
