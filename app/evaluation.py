@@ -233,16 +233,18 @@ def _dialogue_engines(index, embedder, scrub=None, unused: float = 0.0, answered
         return lambda text, context: pipeline.answer(clean(text), TurnContext(tuple(clean(c) for c in context)))
 
     def as_the_widget_sends(signals: Signals = Signals()):
-        """Each turn with the address of our own answer to the visitor's message before it (one reply
-        between them), when that answer reached the product threshold: what the widget sends."""
+        """Each turn with the address the widget would send after our own answer to the visitor's message
+        before it (one reply between them): that answer's when it reached the product threshold, else the
+        one sent with that message (an "I don't know" keeps the last answer's article)."""
         pipeline = Pipeline(None, embedder, LiveIndex(index), 0.0, weights=ours, signals=signals)
-        addresses: dict[tuple[str, ...], str] = {}  # a turn's context and text -> our answer's address
+        addresses: dict[tuple[str, ...], str] = {}  # a turn's context and text -> the address sent after it
 
         def answer(text, context):
             said = tuple(scrubbed(c) for c in context)
-            reply = pipeline.answer(scrubbed(text), TurnContext(said, addresses.get(said[:-1], "")))
-            if reply.address and reply.confidence >= answered_at:
-                addresses[(*said, scrubbed(text))] = reply.address
+            sent = addresses.get(said[:-1], "")
+            reply = pipeline.answer(scrubbed(text), TurnContext(said, sent))
+            answered = reply.confidence >= answered_at or reply.asked_which
+            addresses[(*said, scrubbed(text))] = reply.address_after(sent) if answered else sent
             return reply
         return answer
 

@@ -30,12 +30,12 @@ def without_topic(pipeline):
 
 def chat(pipeline, *messages: str):
     """Answer each message as the widget sends it: with up to five earlier messages and the address of
-    the section the last answer quoted (none after a reply that answered nothing: "I don't know", "which
-    one do you mean?"). Returns the last answer."""
+    the section the last answer quoted (kept through an "I don't know", none after "which one do you
+    mean?"). Returns the last answer."""
     article = ""
     for number, text in enumerate(messages):
         answer = pipeline.answer(text, TurnContext(messages[max(0, number - 5):number], article))
-        article = answer.address
+        article = answer.address_after(article)
     return answer
 
 

@@ -158,6 +158,31 @@ def test_no_to_the_person_offered_after_an_answer_in_part_turns_it_down(browser,
     context.close()
 
 
+def test_the_last_answers_article_is_kept_through_an_i_dont_know(browser, page_url):
+    """"I entered the new one" after the email-change steps gets "I don't know"; the next message still
+    goes with those steps' section, so "but it still shows the old one" is answered from it (sent without,
+    it was another "I don't know"). A bare "no" to the offer goes without it: the offer turned down."""
+    context, page, requests = recorded_chat(browser, page_url, 360, 900)
+    steps = say(page, "I want to change my email address", 1)
+    section = steps.locator(".sources a").first.get_attribute("href")
+    assert section.endswith("#changing-your-email-address"), section
+    missed = say(page, "I entered the new one", 2)
+    assert "couldn't find an answer" in missed.inner_text(), missed.inner_text()
+    still = say(page, "but it still shows the old one", 3)
+    assert "verification link" in still.inner_text(), still.inner_text()
+    assert still.locator(".sources a").first.get_attribute("href") == section
+    assert [body["context"].get("article") for body in message_bodies(requests)[1:]] == [section, section]
+    context.close()
+
+    context, page, requests = recorded_chat(browser, page_url, 360, 900)  # a new visitor: four a minute
+    say(page, "I want to change my email address", 1)
+    say(page, "I entered the new one", 2)
+    said = say(page, "no", 3).inner_text()
+    assert said.endswith("Is there anything else I can help you with?"), said
+    assert "article" not in message_bodies(requests)[2]["context"]
+    context.close()
+
+
 def test_a_section_close_behind_the_answer_is_a_see_also_link(browser, page_url):
     """The reset steps are a click away whichever of the two close sections the answer quotes."""
     context = browser.new_context(viewport={"width": 360, "height": 740})

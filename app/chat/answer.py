@@ -57,10 +57,17 @@ class Answer:
 
     @property
     def address(self) -> str:
-        """What a client sends as `context.article` with the next message, as the widget does: the first
-        source's address; none after a reply that answered nothing ("I don't know" cites nothing, "which
-        one do you mean?" cites articles it answered nothing from). An answer in part has one."""
+        """This reply's own address for `context.article`: its first source's; none when it cites nothing
+        ("I don't know", small talk) or asked which article was meant (it cites articles it answered nothing
+        from). An answer in part has one."""
         return "" if self.asked_which or not self.sources else self.sources[0].url
+
+    def address_after(self, previous: str) -> str:
+        """What a client sends as `context.article` with the next message, as the widget does, when it sent
+        `previous` with this one: this reply's address; the last answer's still after a reply that cites
+        nothing ("I don't know", "You're welcome!"), so "but it still shows the old one" after "I entered
+        the new one" went unanswered stays on changing the email; none after "which one do you mean?"."""
+        return self.address or ("" if self.asked_which else previous)
 
 
 def _weights(blocks: tuple[Block, ...], passage: Passage) -> dict:

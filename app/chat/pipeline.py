@@ -90,10 +90,11 @@ class Pipeline:
         answer, vector = self._search_one(index, text, context, limit)
         parts = self._questions(text)
         answers: list[Answer] = []
+        article = context.article
         for part in parts:
             previous = (*context.previous, *parts[:len(answers)])
-            article = answers[-1].address if answers else context.article
             answers.append(self._search_one(index, part, TurnContext(previous, article), limit, False)[0])
+            article = answers[-1].address_after(article)
         return combine(answers, answer, tuple(parts), quotable) or answer, vector
 
     def _questions(self, text: str) -> list[str]:
@@ -133,7 +134,7 @@ class Pipeline:
         self.memo.remember(text, for_search(scrubbed.text))  # the next message's context holds this one
         chat = small_talk(scrubbed.text)  # "hi", "thanks!", "ok bye": no question for the articles either
         if not chat and declines(scrubbed.text) and not (context and context.article):
-            chat = "acknowledged"  # "no" when the last reply cited no article: the offer of a person declined
+            chat = "acknowledged"  # "no" sent without an article (the widget: to an offer): declined
         if wants_human(scrubbed.text):  # a request for a person, not a question for the articles
             answer, vector = _HUMAN_ANSWER, None
         elif chat:

@@ -439,14 +439,15 @@
     return node;
   }
 
-  /* Keep what the next turn's `context` needs: the visitor's texts, the last answer's first source
-     (none after a reply that answered nothing: "I don't know" has none, and "which one do you mean?" lists
-     sources it did not use; one that answered one question of two and offers a person for the other has). */
+  /* Keep what the next turn's `context` needs: the visitor's texts, the last answer's first source (kept
+     through a reply that cites none, "I don't know" or "You're welcome!"; none after "which one do you
+     mean?", which lists sources it did not use; one that answered one question of two has one). */
   function remember(message) {
     if (message.role === "visitor") recent = recent.concat(message.text).slice(-5);
     else if (message.role !== "agent" && message.role !== "notice") {
-      var first = message.asked_which ? null : (message.sources || [])[0];
-      article = first && typeof first.url === "string" && first.url.length <= 500 ? first.url : "";
+      var first = (message.sources || [])[0];
+      if (message.asked_which) article = "";
+      else if (first) article = typeof first.url === "string" && first.url.length <= 500 ? first.url : "";
     }
   }
 
