@@ -69,8 +69,7 @@ FRAGMENT_WORDS = 3  # a message of at most this many words that starts with no q
 TOPIC_SECTION_BONUS = 0.2  # the last-quoted section's bonus when only what came before made it answerable
 KEEP_SECTION_BONUS = 1.0  # …and when the turn asks with no word of its own ("what is that?"): it stays there
 LOOK_ALIKE_GAP = 0.08  # look-alikes score this close to the best one (DSTC11 dev F1 at 0.45: flat past 0.08)
-UNUSED_WORDS_RANK_COST = 0.15  # an article with text using none of the turn's words ranks this much lower…
-UNUSED_CLOSEST = 3  # …among this many closest (sample questions 45 -> 46 of 60; DSTC11, DSTC10 unchanged)
+UNUSED_CLOSEST = 3  # the closest articles an unused word costs rank (`Weights.unused_rank`)
 LOOK_ALIKES = 3  # this many look-alikes (the best one among them) and no name to choose: nothing is answered
 
 
@@ -228,7 +227,8 @@ def article_number(index: Index, reference: str) -> int | None:
 
 
 def decide(index: Index, alone: np.ndarray, joint: np.ndarray | None, text: str, context: TurnContext,
-           signals: Signals, topic: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int | None]:
+           signals: Signals, topic: np.ndarray | None = None,
+           weights: Weights = Weights()) -> tuple[np.ndarray, np.ndarray, int | None]:
     """Return (confidence per article, the ranking score per article, the scoping article or None).
 
     alone/joint are the fused article scores of the turn by itself and joined to the message before;
@@ -241,7 +241,7 @@ def decide(index: Index, alone: np.ndarray, joint: np.ndarray | None, text: str,
         confidence = confidence.copy()
         confidence[prior] = topic[prior] - FOLLOW_UP_COST
     ranking = confidence.copy()
-    _cost_unused_words(index, ranking, text)
+    _cost_unused_words(index, ranking, text, weights.unused_rank)
     scope = named_article(index, text, context) if signals.names else None
     if scope is not None:
         ranking[scope] += NAME_BONUS
@@ -250,15 +250,15 @@ def decide(index: Index, alone: np.ndarray, joint: np.ndarray | None, text: str,
     return confidence, ranking, scope
 
 
-def _cost_unused_words(index: Index, ranking: np.ndarray, text: str) -> None:
+def _cost_unused_words(index: Index, ranking: np.ndarray, text: str, cost: float) -> None:
     """Rank the closest few articles with text of their own lower by the share of the turn's words they
     never use (a ranking cost only; the confidence stays the article's own). "how do i factory reset" sat
     closer to the password article, whose listed questions say "reset" twice, than to the app article whose
     section is *Factory reset* (0.593 against 0.536); "factory" is a word the password article never uses.
     An article of listed questions only pays its cost in its confidence (`search.confidence`)."""
-    for number in np.argsort(-ranking, kind="stable")[:UNUSED_CLOSEST]:
+    for number in np.argsort(-ranking, kind="stable")[:UNUSED_CLOSEST] if cost else ():
         if not index.listed_only[number]:
-            ranking[number] -= UNUSED_WORDS_RANK_COST * unused_share(index, int(number), text)
+            ranking[number] -= cost * unused_share(index, int(number), text)
 
 
 def prior_section(answered: Hit, text: str, context: TurnContext, signals: Signals) -> str:
@@ -382,7 +382,7 @@ def read_turn(index: Index, texts: list[str], vectors: np.ndarray, context: Turn
             section_prior = KEEP_SECTION_BONUS
         elif topic[last] - FOLLOW_UP_COST > alone[last]:
             section_prior = TOPIC_SECTION_BONUS  # only its topic made the turn answerable: stay in the section
-    confidence, ranking, scope = decide(index, alone, joint, texts[0], context, signals, topic)
+    confidence, ranking, scope = decide(index, alone, joint, texts[0], context, signals, topic, weights)
     number = int(np.argmax(ranking))
     score = float(confidence[number])
     if signals.sentence and number == scope and question is not None:

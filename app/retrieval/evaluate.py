@@ -50,9 +50,10 @@ def engine_configs(unused: float = 0.0) -> dict[str, tuple[Weights, str]]:
 
 
 def unused_words_switched(ours: Weights) -> tuple[str, Weights]:
-    """The row that switches the unused-words cost of ours: on at 0.2 when it is off, off when it is on."""
+    """The row that switches the unused-words cost of ours: on at 0.2 when it is off, off when it is on
+    (then also the rank it costs an article with text)."""
     if ours.unused:
-        return "ours without the unused-words cost", dataclasses.replace(ours, unused=0.0)
+        return "ours without the unused-words cost", dataclasses.replace(ours, unused=0.0, unused_rank=0.0)
     return "ours with the unused-words cost 0.2", dataclasses.replace(ours, unused=0.2)
 
 

@@ -30,10 +30,11 @@ class Weights:
     classifier: float = 0.3
     lexical: float = 0.05
     unused: float = 0.2  # lost by a listed-questions article using none of the question's words (confidence)
+    unused_rank: float = 0.15  # …and by an article with text of its own, in rank only (`context.decide`)
 
 
-DENSE_ONLY = Weights(top=1, classifier=0.0, lexical=0.0, unused=0.0)
-LEXICAL_ONLY = Weights(dense=0.0, classifier=0.0, lexical=1.0, unused=0.0)
+DENSE_ONLY = Weights(top=1, classifier=0.0, lexical=0.0, unused=0.0, unused_rank=0.0)
+LEXICAL_ONLY = Weights(dense=0.0, classifier=0.0, lexical=1.0, unused=0.0, unused_rank=0.0)
 
 
 @dataclass(frozen=True)
