@@ -60,5 +60,6 @@ def _latencies(base: str, turns: int, with_context: bool) -> list[float]:
         reply = post(url, body, session["visitor_token"])
         latencies.append((time.perf_counter() - began) * 1000)
         asked.append(body["text"])
-        article = reply["sources"][0]["url"] if reply.get("sources") and not reply.get("asked_which") else ""
+        if reply.get("asked_which") or reply.get("sources"):  # kept through "I don't know", as the widget
+            article = "" if reply.get("asked_which") else reply["sources"][0]["url"]
     return sorted(latencies)

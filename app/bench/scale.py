@@ -73,8 +73,11 @@ def _measure(root: str, model_exports: str, precision: str, queries: list[str], 
     for text in queries[:10]:
         pipeline.answer(text)
     alone = _latencies(pipeline, [(text, None) for text in queries])
-    # As the widget sends it: the visitor's two messages before, and the address of the answer to the last.
-    addresses = [answer.address for answer in alone[2]]
+    # As the widget sends it: the visitor's two messages before, and the last answer's address.
+    addresses, article = [], ""
+    for answer in alone[2]:
+        article = answer.address_after(article)
+        addresses.append(article)
     in_context = _latencies(pipeline, [(text, TurnContext((queries[n - 2], queries[n - 1]), addresses[n - 1]))
                                        for n, text in enumerate(queries)])
     recall = None

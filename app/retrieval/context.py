@@ -43,7 +43,7 @@ import numpy as np
 from app.retrieval.index import Index
 from app.retrieval.questions import QUESTION_START
 from app.retrieval.search import (PRIOR_SECTION_BONUS, Hit, Weights, article_scores,
-                                  confidence as search_confidence, hit, unused_share)
+                                  confidence as search_confidence, hit, share_unused, unused_share)
 from app.retrieval.words import asked as asked_words
 
 _STOP = frozenset("a an and the of at in on by for to s n your my our you i me it is are do does how what "
@@ -256,9 +256,12 @@ def _cost_unused_words(index: Index, ranking: np.ndarray, text: str, cost: float
     closer to the password article, whose listed questions say "reset" twice, than to the app article whose
     section is *Factory reset* (0.593 against 0.536); "factory" is a word the password article never uses.
     An article of listed questions only pays its cost in its confidence (`search.confidence`)."""
-    for number in np.argsort(-ranking, kind="stable")[:UNUSED_CLOSEST] if cost else ():
+    words = asked_words(text) if cost else set()
+    if not words:
+        return
+    for number in np.argsort(-ranking, kind="stable")[:UNUSED_CLOSEST]:
         if not index.listed_only[number]:
-            ranking[number] -= cost * unused_share(index, int(number), text)
+            ranking[number] -= cost * share_unused(words, index.article_words[number])
 
 
 def prior_section(answered: Hit, text: str, context: TurnContext, signals: Signals) -> str:

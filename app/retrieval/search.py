@@ -141,8 +141,12 @@ def confidence(index: Index, number: int, score: float, text: str, weights: Weig
 
 def unused_share(index: Index, number: int, text: str) -> float:
     """The share of the question's words that article `number` never uses (0 when it asks with none)."""
-    words = asked_words(text)
-    return len(words - index.article_words[number]) / len(words) if words else 0.0
+    return share_unused(asked_words(text), index.article_words[number])
+
+
+def share_unused(words: set[str], used: frozenset[str]) -> float:
+    """The share of `words` not in `used` (0 when there are none): `unused_share` for words read once."""
+    return len(words - used) / len(words) if words else 0.0
 
 
 def rank(index: Index, query: np.ndarray, text: str, limit: int = 5, weights: Weights = Weights()) -> list[Hit]:
